@@ -1,0 +1,15 @@
+/** Three layers that can run alone: `npm run test:unit`, `test:integration`, `test:e2e`. */
+const common = {
+  testEnvironment: 'node',
+  // middy is ESM-only: let ts-jest turn it into CommonJS like our own sources.
+  transform: { '^.+\\.(t|j)sx?$': ['ts-jest', { isolatedModules: true, tsconfig: { allowJs: true } }] },
+  transformIgnorePatterns: ['/node_modules/(?!(@middy)/)'],
+};
+
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/tests/unit/**/*.test.ts'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/tests/integration/**/*.test.ts'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/tests/e2e/**/*.test.ts'] },
+  ],
+};
