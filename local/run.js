@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// Runs a TypeScript entry point of the offline twin: esbuild bundles our own sources (dependencies stay
+// in node_modules, native/wasm packages load as usual) into .build/, then Node runs the bundle.
+// Usage: node local/run.js <entry.ts> [args...]
+const path = require('node:path');
+const { buildSync } = require('esbuild');
+
+const [, , entry, ...args] = process.argv;
+if (!entry) {
+  console.error('usage: node local/run.js <entry.ts> [args...]');
+  process.exit(2);
+}
+const root = path.resolve(__dirname, '..');
+const outfile = path.join(root, '.build', entry.replace(/\.ts$/, '.js'));
+buildSync({
+  entryPoints: [path.resolve(root, entry)],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  packages: 'external',
+  sourcemap: 'inline',
+  logLevel: 'warning',
+});
+process.argv = [process.argv[0], outfile, ...args];
+require(outfile);

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+
+/**
+ * The environment, parsed once per cold start. Each function names the part it needs, so a missing or
+ * malformed variable fails at cold start with a message naming it, and no function reads what it
+ * does not use.
+ */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const nonEmpty = z.string().trim().min(1);
+const seconds = z.coerce.number().int().positive();
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+export const env = {
+  peopleTable: { PEOPLE_TABLE: nonEmpty },
+  sightingsTable: { SIGHTINGS_TABLE: nonEmpty },
+  alertStateTable: { ALERT_STATE_TABLE: nonEmpty },
+  facesBucket: { FACES_BUCKET: nonEmpty },
+  collection: { COLLECTION_ID: nonEmpty },
+  alertTopic: { ALERT_TOPIC_ARN: nonEmpty },
+  faceMatchThreshold: { FACE_MATCH_THRESHOLD: z.coerce.number().min(0).max(100).default(85.5) },
+  alerts: {
+    ALERT_COOLDOWN_SECONDS: seconds.default(60),
+    UNKNOWN_ALERTS: bool.default(false),
+    UNKNOWN_ALERT_COOLDOWN_SECONDS: seconds.default(60),
+    ALERT_WATCHLIST_ONLY: bool.default(false),
+  },
+  retention: { SIGHTING_RETENTION_DAYS: seconds.default(30) },
+} as const;
+
+type Shape = z.ZodRawShape;
+
+/** Parses `process.env` (or `source`) against the merged shapes; throws ConfigError naming every bad variable. */
+export function loadConfig<S extends Shape>(shape: S, source: NodeJS.ProcessEnv = process.env): z.infer<z.ZodObject<S>> {
+  const result = z.object(shape).safeParse(source);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const name = issue.path.join('.');
+      return source[name] === undefined ? `${name} is not set` : `${name} is invalid: ${issue.message}`;
+    });
+    throw new ConfigError(`Bad environment: ${problems.join('; ')}`);
+  }
+  return result.data;
+}

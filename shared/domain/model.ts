@@ -1,0 +1,110 @@
+/**
+ * The items each table holds, as the code reads and writes them (DynamoDB keys aside: see shared/tables.ts).
+ * Several functions share these shapes: the indexer and the API own the people table, the consumer writes
+ * sightings and alert state, the API reads and erases them.
+ */
+
+export interface BoundingBox {
+  Width: number;
+  Height: number;
+  Left: number;
+  Top: number;
+}
+
+export interface FaceQuality {
+  Brightness?: number;
+  Sharpness?: number;
+}
+
+export interface Pose {
+  Pitch?: number;
+  Roll?: number;
+  Yaw?: number;
+}
+
+/** Alert rules of one person, set with PATCH /people/{personId}. */
+export interface AlertRules {
+  /** No alerts for this person at all (sightings are still kept). */
+  muted: boolean;
+  /** On the watchlist: when alerts are restricted to the watchlist, only these people alert. */
+  watchlist: boolean;
+}
+
+/** People table, sk PROFILE. `personId` is the ExternalImageId of the person's faces. */
+export interface PersonProfile {
+  personId: string;
+  /** The person folder's name as uploaded (any Unicode), shown to users. */
+  displayName: string;
+  rules: AlertRules;
+  createdAt: string;
+  updatedAt: string;
+  /** ISO time of the latest sighting, kept by the consumer. */
+  lastSeenAt?: string;
+  lastSeenCamera?: string;
+}
+
+/** One face Rekognition indexed from a photo. */
+export interface IndexedFace {
+  faceId: string;
+  imageId: string;
+  boundingBox: BoundingBox;
+  confidence: number;
+  quality: FaceQuality;
+  pose?: Pose;
+}
+
+/** People table, sk PHOTO#<s3 key>: one uploaded photo and what became of it. */
+export interface PhotoRecord {
+  personId: string;
+  photoKey: string;
+  etag?: string;
+  versionId?: string;
+  status: 'indexed' | 'rejected';
+  faces: IndexedFace[];
+  /** Why a rejected photo was refused, worded for the person who uploaded it. */
+  rejection?: { reason: string; message: string };
+  indexedAt: string;
+}
+
+/** Sightings table item. */
+export interface Sighting {
+  /** Deterministic: stream, fragment, frame offset and face index (a redelivered record writes nothing new). */
+  sightingId: string;
+  /** The matched person's id, or UNKNOWN (shared/tables.ts) for a face that matched nobody. */
+  personId: string;
+  camera: string;
+  /** ISO time of the frame (ProducerTimestamp + FrameOffsetInSeconds). Sort key of every index. */
+  seenAt: string;
+  /** UTC day of seenAt, YYYY-MM-DD: partition of the byDay index (all sightings, newest first). */
+  day: string;
+  serverTimestamp: number;
+  producerTimestamp: number;
+  frameOffsetInSeconds: number;
+  fragmentNumber: string;
+  streamArn: string;
+  faceIndex: number;
+  similarity?: number;
+  matchedFaceId?: string;
+  externalImageId?: string;
+  boundingBox: BoundingBox;
+  confidence?: number;
+  pose?: Pose;
+  quality?: FaceQuality;
+  /** S3 key of a JPEG snapshot of the face, when the processor keeps one. */
+  snapshotKey?: string;
+  /** Epoch seconds when DynamoDB's TTL removes the item. */
+  expiresAt: number;
+}
+
+/** Alert-state table item, key `<personId>#<camera>` (alertStateKey). */
+export interface AlertState {
+  alertKey: string;
+  personId: string;
+  camera: string;
+  /** Frame time (epoch ms) of the sighting that last alerted. */
+  lastAlertAt: number;
+  sightingId: string;
+  expiresAt: number;
+}
+
+export const alertStateKey = (personId: string, camera: string) => `${personId}#${camera}`;
