@@ -5,23 +5,39 @@
 const path = require('node:path');
 const { buildSync } = require('esbuild');
 
-const [, , entry, ...args] = process.argv;
-if (!entry) {
-  console.error('usage: node local/run.js <entry.ts> [args...]');
-  process.exit(2);
-}
 const root = path.resolve(__dirname, '..');
-const outfile = path.join(root, '.build', entry.replace(/\.ts$/, '.js'));
-buildSync({
-  entryPoints: [path.resolve(root, entry)],
-  outfile,
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  packages: 'external',
-  sourcemap: 'inline',
-  logLevel: 'warning',
-});
-process.argv = [process.argv[0], outfile, ...args];
-require(outfile);
+
+/** Bundles `entry` (relative to the repository root) and returns the path of the bundle. */
+function bundle(entry) {
+  const outfile = path.join(root, '.build', entry.replace(/\.ts$/, '.js'));
+  buildSync({
+    entryPoints: [path.resolve(root, entry)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    packages: 'external',
+    sourcemap: 'inline',
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
+/** Bundles and runs `entry` as if it were the main module, with `args` as its command-line arguments. */
+function run(entry, args) {
+  const outfile = bundle(entry);
+  process.argv = [process.argv[0], outfile, ...args];
+  require(outfile);
+}
+
+if (require.main === module) {
+  const [, , entry, ...args] = process.argv;
+  if (!entry) {
+    console.error('usage: node local/run.js <entry.ts> [args...]');
+    process.exit(2);
+  }
+  run(entry, args);
+}
+
+module.exports = { bundle, run };
