@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { CliError, loadContext, type CliContext } from './context';
 import { registerAlertCommands } from './commands/alerts';
 import { registerApiCommands } from './commands/api';
+import { registerCameraCommand } from './commands/camera';
 import { registerPhotoCommands } from './commands/photos';
 
 const program = new Command('facewatch')
@@ -17,6 +18,7 @@ const getContext = () => (context ??= loadContext(program.opts()));
 registerPhotoCommands(program, getContext);
 registerApiCommands(program, getContext);
 registerAlertCommands(program, getContext);
+registerCameraCommand(program, getContext);
 
 program.parseAsync().catch((error: unknown) => {
   if (error instanceof CliError) {

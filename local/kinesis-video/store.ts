@@ -314,7 +314,7 @@ export class Store extends EventEmitter {
     const gone = s.fragments.splice(0, count);
     for (const f of gone) {
       this.totalBytes -= f.sizeBytes;
-      fs.rm(this.fragmentPath(s.record, f.number), { force: true }, () => undefined);
+      fs.rmSync(this.fragmentPath(s.record, f.number), { force: true }); // before the index says it is gone
       this.emit('evicted', s.record, f);
     }
     s.deadIndexLines += count;
