@@ -2,7 +2,7 @@
 const common = {
   testEnvironment: 'node',
   // middy is ESM-only: let ts-jest turn it into CommonJS like our own sources.
-  transform: { '^.+\\.(t|j)sx?$': ['ts-jest', { isolatedModules: true, tsconfig: { allowJs: true } }] },
+  transform: { '^.+\\.(t|j)sx?$': ['ts-jest', { tsconfig: { allowJs: true, isolatedModules: true } }] },
   transformIgnorePatterns: ['/node_modules/(?!(@middy)/)'],
 };
 
