@@ -30,6 +30,25 @@ export const env = {
     ALERT_WATCHLIST_ONLY: bool.default(false),
   },
   retention: { SIGHTING_RETENTION_DAYS: seconds.default(30) },
+  /** Per-camera resource names, from `${file(resources/cameras.js):environment}`. */
+  cameraResources: {
+    CAMERA_RESOURCES: z
+      .string()
+      .transform((text, ctx) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'expected JSON like {"front-door":{"videoStream":"facewatch-dev-front-door"}}' });
+          return z.NEVER;
+        }
+      })
+      .pipe(
+        z.record(
+          z.string(),
+          z.object({ videoStream: nonEmpty, dataStream: nonEmpty.optional(), processor: nonEmpty.optional() }),
+        ),
+      ),
+  },
 } as const;
 
 type Shape = z.ZodRawShape;

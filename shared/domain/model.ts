@@ -59,6 +59,8 @@ export interface PhotoRecord {
   photoKey: string;
   etag?: string;
   versionId?: string;
+  /** S3 event sequencer of the upload this record reflects: orders events for one key (late events are ignored). */
+  sequencer?: string;
   status: 'indexed' | 'rejected';
   faces: IndexedFace[];
   /** Why a rejected photo was refused, worded for the person who uploaded it. */
@@ -105,6 +107,10 @@ export interface AlertState {
   lastAlertAt: number;
   sightingId: string;
   expiresAt: number;
+  /** pending: claimed, publish not confirmed yet (a retry of the same sighting publishes again); sent: published. */
+  status?: 'pending' | 'sent';
+  /** SNS MessageId of the published alert. */
+  messageId?: string;
 }
 
 export const alertStateKey = (personId: string, camera: string) => `${personId}#${camera}`;

@@ -1,0 +1,48 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { DynamoAlertStateStore } from '../../shared/adapters/alert-state-store';
+import { SnsAlertPublisher } from '../../shared/adapters/alert-publisher';
+import { DynamoPersonRules } from '../../shared/adapters/person-rules';
+import { DynamoSightingStore } from '../../shared/adapters/sighting-store';
+import { documents } from '../../shared/clients/dynamodb';
+import { sns } from '../../shared/clients/sns';
+import { env, loadConfig } from '../../shared/config';
+import { cameraResolver } from '../../shared/domain/sighting';
+import { logger, metrics } from '../../shared/observability';
+import { createFaceSearchConsumer } from './consumer';
+
+const config = loadConfig({
+  ...env.sightingsTable,
+  ...env.alertStateTable,
+  ...env.peopleTable,
+  ...env.alertTopic,
+  ...env.faceMatchThreshold,
+  ...env.alerts,
+  ...env.retention,
+  ...env.cameraResources,
+});
+
+export const consumeFaceSearch = createFaceSearchConsumer({
+  ports: {
+    sightings: new DynamoSightingStore(documents, config.SIGHTINGS_TABLE),
+    alertState: new DynamoAlertStateStore(documents, config.ALERT_STATE_TABLE),
+    people: new DynamoPersonRules(documents, config.PEOPLE_TABLE),
+    publisher: new SnsAlertPublisher(sns, config.ALERT_TOPIC_ARN),
+    logger,
+  },
+  settings: {
+    sightings: { faceMatchThreshold: config.FACE_MATCH_THRESHOLD, retentionDays: config.SIGHTING_RETENTION_DAYS },
+    alerts: {
+      cooldownSeconds: config.ALERT_COOLDOWN_SECONDS,
+      unknownAlerts: config.UNKNOWN_ALERTS,
+      unknownCooldownSeconds: config.UNKNOWN_ALERT_COOLDOWN_SECONDS,
+      watchlistOnly: config.ALERT_WATCHLIST_ONLY,
+    },
+    cameraOf: cameraResolver(config.CAMERA_RESOURCES),
+  },
+  logger,
+  metrics,
+});
+
+export const handler = middy(consumeFaceSearch).use(injectLambdaContext(logger)).use(logMetrics(metrics));

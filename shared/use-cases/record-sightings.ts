@@ -1,0 +1,110 @@
+import type { AlertPublisher } from '../adapters/alert-publisher';
+import type { AlertStateStore } from '../adapters/alert-state-store';
+import type { PersonAlertProfile, PersonRules } from '../adapters/person-rules';
+import type { SightingStore } from '../adapters/sighting-store';
+import { buildAlertMessage } from '../domain/alert-message';
+import { decideAlert, type AlertClaim, type AlertDecision, type AlertSettings } from '../domain/alert-policy';
+import type { FaceSearchRecord } from '../domain/face-search-record';
+import type { Sighting } from '../domain/model';
+import { frameTimeMs, sightingsFromRecord, type SightingSettings } from '../domain/sighting';
+import { UNKNOWN_PERSON } from '../tables';
+
+export interface RecordSightingsPorts {
+  sightings: SightingStore;
+  alertState: AlertStateStore;
+  people: PersonRules;
+  publisher: AlertPublisher;
+  logger: { warn(message: string, attributes: Record<string, unknown>): void };
+}
+
+export interface RecordSightingsSettings {
+  sightings: SightingSettings;
+  alerts: AlertSettings;
+  /** Video stream ARN → camera name. */
+  cameraOf(streamArn: string): string;
+}
+
+export type AlertOutcome =
+  | { sightingId: string; personId: string; result: 'sent' | 'resent'; messageId: string }
+  | { sightingId: string; personId: string; result: 'suppressed' }
+  | { sightingId: string; personId: string; result: 'not-alerted'; reason: Extract<AlertDecision, { alert: false }>['reason'] };
+
+export interface RecordOutcome {
+  camera: string;
+  sightings: Sighting[];
+  /** Sightings written now (the others were already there: a redelivery). */
+  created: number;
+  alerts: AlertOutcome[];
+}
+
+/** Profile lookups for one batch: each person is read once, a failed read is not remembered. */
+export function profilesOnce(people: PersonRules): (personId: string) => Promise<PersonAlertProfile | undefined> {
+  const cache = new Map<string, Promise<PersonAlertProfile | undefined>>();
+  return (personId) => {
+    let profile = cache.get(personId);
+    if (!profile) {
+      profile = people.get(personId);
+      cache.set(personId, profile);
+      profile.catch(() => cache.delete(personId));
+    }
+    return profile;
+  };
+}
+
+/**
+ * One face-search record → its sightings (written idempotently) and alerts (claimed atomically, then published).
+ * Safe to run again for the same record after any failure: sightings are not written twice and an alert is
+ * published again only if its claim is still pending (the publish was never confirmed). Throws on any
+ * store or publisher failure, for the caller to retry the record.
+ */
+export async function recordSightings(
+  record: FaceSearchRecord,
+  ports: RecordSightingsPorts,
+  settings: RecordSightingsSettings,
+  profileOf: (personId: string) => Promise<PersonAlertProfile | undefined> = profilesOnce(ports.people),
+): Promise<RecordOutcome> {
+  const camera = settings.cameraOf(record.InputInformation.KinesisVideo.StreamArn);
+  const sightings = sightingsFromRecord(record, camera, settings.sightings);
+  const outcome: RecordOutcome = { camera, sightings, created: 0, alerts: [] };
+
+  for (const sighting of sightings) {
+    if ((await ports.sightings.putIfAbsent(sighting)) === 'created') outcome.created += 1;
+    // Alerting runs for redelivered sightings too: an earlier attempt may have claimed and failed to publish.
+    outcome.alerts.push(await alertFor(sighting, ports, settings.alerts, profileOf));
+  }
+
+  // All faces of a record share one frame time: one forward-only update per person seen in it.
+  const people = new Set(sightings.map((s) => s.personId).filter((id) => id !== UNKNOWN_PERSON));
+  for (const personId of people) await ports.people.recordLastSeen(personId, sightings[0].seenAt, camera);
+  return outcome;
+}
+
+async function alertFor(
+  sighting: Sighting,
+  ports: RecordSightingsPorts,
+  settings: AlertSettings,
+  profileOf: (personId: string) => Promise<PersonAlertProfile | undefined>,
+): Promise<AlertOutcome> {
+  const { sightingId, personId } = sighting;
+  const profile = personId === UNKNOWN_PERSON ? undefined : await profileOf(personId);
+  const decision = decideAlert(personId, profile?.rules, settings);
+  if (!decision.alert) return { sightingId, personId, result: 'not-alerted', reason: decision.reason };
+
+  const claim: AlertClaim = { personId, camera: sighting.camera, sightingId, frameTimeMs: frameTimeMs(sighting), cooldownMs: decision.cooldownMs };
+  const claimed = await ports.alertState.claim(claim);
+  if (claimed === 'suppressed') return { sightingId, personId, result: 'suppressed' };
+
+  const message = buildAlertMessage(sighting, { displayName: profile?.displayName, cooldownSeconds: decision.cooldownMs / 1000 });
+  const messageId = await ports.publisher.publish(message);
+  try {
+    await ports.alertState.markSent(claim, messageId);
+  } catch (error) {
+    // The alert is out: failing the record now would only publish it a second time on the retry.
+    ports.logger.warn('Alert published but not marked sent; a redelivery of this sighting would publish it again', {
+      sightingId,
+      messageId,
+      error: error as Error,
+    });
+  }
+  return { sightingId, personId, result: claimed === 'resumed' ? 'resent' : 'sent', messageId };
+}

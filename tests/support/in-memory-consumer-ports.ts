@@ -1,0 +1,63 @@
+/** In-memory versions of the consumer's ports, following the same rules as the DynamoDB adapters. */
+import type { PersonAlertProfile, PersonRules } from '../../shared/adapters/person-rules';
+import type { AlertStateStore } from '../../shared/adapters/alert-state-store';
+import type { SightingStore } from '../../shared/adapters/sighting-store';
+import { evaluateClaim, type AlertClaim, type ClaimOutcome } from '../../shared/domain/alert-policy';
+import { alertStateKey, type AlertState, type Sighting } from '../../shared/domain/model';
+import type { RecordSightingsPorts } from '../../shared/use-cases/record-sightings';
+import { RecordingAlertPublisher } from './recording-publisher';
+
+export class InMemorySightingStore implements SightingStore {
+  readonly items = new Map<string, Sighting>();
+  async putIfAbsent(sighting: Sighting): Promise<'created' | 'exists'> {
+    if (this.items.has(sighting.sightingId)) return 'exists';
+    this.items.set(sighting.sightingId, sighting);
+    return 'created';
+  }
+}
+
+export class InMemoryAlertStateStore implements AlertStateStore {
+  readonly items = new Map<string, Pick<AlertState, 'sightingId' | 'lastAlertAt' | 'status' | 'messageId'>>();
+  async claim(claim: AlertClaim): Promise<ClaimOutcome> {
+    const key = alertStateKey(claim.personId, claim.camera);
+    const outcome = evaluateClaim(this.items.get(key), claim);
+    if (outcome !== 'suppressed') this.items.set(key, { sightingId: claim.sightingId, lastAlertAt: claim.frameTimeMs, status: 'pending' });
+    return outcome;
+  }
+  async markSent(claim: AlertClaim, messageId: string): Promise<void> {
+    const state = this.items.get(alertStateKey(claim.personId, claim.camera));
+    if (state?.sightingId === claim.sightingId) Object.assign(state, { status: 'sent', messageId });
+  }
+}
+
+export class InMemoryPersonRules implements PersonRules {
+  readonly lastSeen = new Map<string, { seenAt: string; camera: string }>();
+  readonly reads: string[] = [];
+  constructor(readonly profiles: Record<string, PersonAlertProfile> = {}) {}
+  async get(personId: string): Promise<PersonAlertProfile | undefined> {
+    this.reads.push(personId);
+    return this.profiles[personId];
+  }
+  async recordLastSeen(personId: string, seenAt: string, camera: string): Promise<void> {
+    const current = this.lastSeen.get(personId);
+    if (this.profiles[personId] && (!current || current.seenAt < seenAt)) this.lastSeen.set(personId, { seenAt, camera });
+  }
+}
+
+export interface InMemoryPorts extends RecordSightingsPorts {
+  sightings: InMemorySightingStore;
+  alertState: InMemoryAlertStateStore;
+  people: InMemoryPersonRules;
+  publisher: RecordingAlertPublisher;
+  logger: { warn: jest.Mock };
+}
+
+export function inMemoryPorts(profiles: Record<string, PersonAlertProfile> = {}): InMemoryPorts {
+  return {
+    sightings: new InMemorySightingStore(),
+    alertState: new InMemoryAlertStateStore(),
+    people: new InMemoryPersonRules(profiles),
+    publisher: new RecordingAlertPublisher(),
+    logger: { warn: jest.fn() },
+  };
+}

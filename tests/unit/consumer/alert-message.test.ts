@@ -1,0 +1,64 @@
+import { buildAlertMessage } from '../../../shared/domain/alert-message';
+import { sightingsFromRecord } from '../../../shared/domain/sighting';
+import { UNKNOWN_PERSON } from '../../../shared/tables';
+import { faceSearchRecord, matchedFace } from '../../fixtures/face-search-records';
+
+const [known, unknown] = sightingsFromRecord(
+  faceSearchRecord({ faces: [{ matches: [matchedFace('alice', 97.123)] }, { matches: [] }] }),
+  'front-door',
+  { faceMatchThreshold: 85.5, retentionDays: 30 },
+);
+
+describe('buildAlertMessage', () => {
+  it('reads as a short SMS: who, where, when (UTC), similarity', () => {
+    // When an alert is built for Alice
+    const message = buildAlertMessage(known, { displayName: 'Alice Martin', cooldownSeconds: 60 });
+    const texts = JSON.parse(message.message);
+
+    // Then the SMS names her, the camera, the time and the similarity, within one SMS
+    expect(texts.sms).toBe('facewatch: Alice Martin at front-door, 2019-10-17 07:41:52 UTC (97.1%)');
+    expect(texts.sms.length).toBeLessThanOrEqual(160);
+    expect(texts.default).toBe(texts.sms);
+    expect(message.messageStructure).toBe('json');
+  });
+
+  it('gives email the details: frame time, similarity, matched face, box, pose, quality, sighting id, video position', () => {
+    const email: string = JSON.parse(buildAlertMessage(known, { displayName: 'Alice Martin', cooldownSeconds: 60 }).message).email;
+    expect(email).toContain('Alice Martin (person id alice) was seen by camera front-door.');
+    expect(email).toContain('2019-10-17T07:41:52.607Z');
+    expect(email).toContain('97.12%');
+    expect(email).toContain('face-alice-1');
+    expect(email).toContain('left 0.479, top 0.300');
+    expect(email).toContain('pitch 10.3°');
+    expect(email).toContain('brightness 64.5');
+    expect(email).toContain(known.sightingId);
+    expect(email).toContain('every 60 s');
+  });
+
+  it('carries person and camera as message attributes for subscription filters', () => {
+    const message = buildAlertMessage(known, { displayName: 'Alice', cooldownSeconds: 60 });
+    expect(message.attributes).toMatchObject({ person: 'alice', camera: 'front-door', kind: 'known' });
+    expect(JSON.parse(JSON.parse(message.message).sqs)).toMatchObject({ personId: 'alice', camera: 'front-door', sightingId: known.sightingId });
+  });
+
+  it('words an unknown face as such, without a similarity', () => {
+    const message = buildAlertMessage(unknown, { cooldownSeconds: 300 });
+    const texts = JSON.parse(message.message);
+    expect(texts.sms).toBe('facewatch: Unknown face at front-door, 2019-10-17 07:41:52 UTC');
+    expect(message.attributes).toMatchObject({ person: UNKNOWN_PERSON, kind: 'unknown' });
+    expect(texts.email).toContain('matches no registered person');
+  });
+
+  it('keeps the email subject ASCII and short (SNS rules), falling back to the person id for other scripts', () => {
+    const message = buildAlertMessage(known, { displayName: '김민수', cooldownSeconds: 60 });
+    expect(message.subject).toBe('facewatch: alice seen at front-door');
+    expect(JSON.parse(message.message).sms).toContain('김민수');
+    const long = buildAlertMessage(known, { displayName: 'A'.repeat(300), cooldownSeconds: 60 });
+    expect(long.subject.length).toBeLessThan(100);
+    expect(JSON.parse(long.message).sms.length).toBeLessThanOrEqual(160);
+  });
+
+  it('uses the person id when there is no display name', () => {
+    expect(JSON.parse(buildAlertMessage(known, { cooldownSeconds: 60 }).message).sms).toMatch(/^facewatch: alice at/);
+  });
+});
