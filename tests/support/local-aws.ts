@@ -149,12 +149,15 @@ export function serverlessResolver(stage: string, params: Record<string, string>
   return resolve;
 }
 
-/** CreateTable inputs for every AWS::DynamoDB::Table of resources/tables.yml. */
-export function tableDefinitions(stage: string): Record<string, CreateTableCommandInput> {
+/** Resource files declaring DynamoDB tables. */
+export const TABLE_FILES = ['resources/tables.yml', 'resources/processor-state.yml'];
+
+/** CreateTable inputs for every AWS::DynamoDB::Table of the table files (resources/tables.yml and the processor's state table). */
+export function tableDefinitions(stage: string, files: readonly string[] = TABLE_FILES): Record<string, CreateTableCommandInput> {
   const resolve = serverlessResolver(stage);
-  const template = JSON.parse(resolve(JSON.stringify(parseYaml('resources/tables.yml'))));
+  const resources = Object.assign({}, ...files.map((file) => JSON.parse(resolve(JSON.stringify(parseYaml(file)))).Resources));
   const tables: Record<string, CreateTableCommandInput> = {};
-  for (const [logicalId, resource] of Object.entries<{ Type: string; Properties: Record<string, unknown> }>(template.Resources)) {
+  for (const [logicalId, resource] of Object.entries<{ Type: string; Properties: Record<string, unknown> }>(resources)) {
     if (resource.Type !== 'AWS::DynamoDB::Table') continue;
     const { TableName, AttributeDefinitions, KeySchema, GlobalSecondaryIndexes, BillingMode } = resource.Properties as unknown as CreateTableCommandInput;
     tables[logicalId] = { TableName, AttributeDefinitions, KeySchema, GlobalSecondaryIndexes, BillingMode };
@@ -162,7 +165,7 @@ export function tableDefinitions(stage: string): Record<string, CreateTableComma
   return tables;
 }
 
-/** Creates the tables; answers their names by logical id (PeopleTable, SightingsTable, AlertStateTable). */
+/** Creates the tables; answers their names by logical id (PeopleTable, SightingsTable, AlertStateTable, ProcessorStateTable). */
 export async function createTables(client: DynamoDBClient, stage: string): Promise<Record<string, string>> {
   const names: Record<string, string> = {};
   for (const [logicalId, input] of Object.entries(tableDefinitions(stage))) {

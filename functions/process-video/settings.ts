@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { MAX_SAMPLING_FPS, MIN_SAMPLING_FPS } from '../../shared/domain/frame-analysis';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** Environment of the processor worker (serverless.yml, function processVideo). */
+export const processorWorkerEnv = {
+  PROCESSOR_STATE_TABLE: z.string().trim().min(1),
+  /** Frames analysed per second of video; GetImages samples at most every 200 ms. */
+  PROCESSOR_SAMPLING_FPS: z.coerce
+    .number()
+    .min(MIN_SAMPLING_FPS, `must be at least ${MIN_SAMPLING_FPS} (one frame every 20 s)`)
+    .max(MAX_SAMPLING_FPS, `must be at most ${MAX_SAMPLING_FPS} (GetImages samples every 200 ms at most)`)
+    .default(5),
+  /** Matches kept per face (SearchFacesByImage MaxFaces). */
+  PROCESSOR_MAX_FACES: z.coerce.number().int().min(1).max(4096).default(5),
+  /** Frames analysed at once. */
+  PROCESSOR_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(4),
+  PROCESSOR_TIMESTAMPS: z.enum(['SERVER_TIMESTAMP', 'PRODUCER_TIMESTAMP']).default('SERVER_TIMESTAMP'),
+  PROCESSOR_SNAPSHOTS: bool.default(true),
+  /** Where snapshots go (snapshots/<camera>/...). Without it no snapshot is kept. */
+  FACES_BUCKET: z.string().trim().min(1).optional(),
+  /** This function's own name, to chain runs; defaults to the Lambda context's. */
+  PROCESS_VIDEO_FUNCTION: z.string().trim().min(1).optional(),
+};

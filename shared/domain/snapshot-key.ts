@@ -1,0 +1,23 @@
+import { sightingId } from './sighting';
+
+/**
+ * S3 key of the JPEG snapshot the self-managed processor keeps of one face of one analysed frame.
+ * The record stays exactly the managed processor's shape (no extra field), so the key is derived from what
+ * both sides already have: the camera and the sighting id inputs (stream ARN, fragment number, frame offset
+ * as written in the record, and the face's position in FaceSearchResponse). The consumer computes the same
+ * key for a sighting and links it; the faces bucket expires `snapshots/` with the sightings' retention.
+ */
+export const SNAPSHOT_PREFIX = 'snapshots/';
+
+export interface SnapshotKeyInputs {
+  camera: string;
+  streamArn: string;
+  fragmentNumber: string;
+  /** The record's FrameOffsetInSeconds, exactly as written (it is part of the hash). */
+  frameOffsetInSeconds: number;
+  faceIndex: number;
+}
+
+export function snapshotKey({ camera, streamArn, fragmentNumber, frameOffsetInSeconds, faceIndex }: SnapshotKeyInputs): string {
+  return `${SNAPSHOT_PREFIX}${camera}/${sightingId(streamArn, fragmentNumber, frameOffsetInSeconds, faceIndex)}.jpg`;
+}

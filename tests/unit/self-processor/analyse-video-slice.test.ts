@@ -1,0 +1,212 @@
+import { ProcessorFailure, ProcessorSettingsError, analyseVideoSlice, type ProcessorSettings } from '../../../shared/use-cases/analyse-video-slice';
+import { snapshotKey } from '../../../shared/domain/snapshot-key';
+import {
+  CollectingSink,
+  CollectingSnapshots,
+  FakeAnalyzer,
+  FakeCropper,
+  FakeFrameSource,
+  ScriptedProgress,
+  VirtualClock,
+  type FakeFace,
+} from '../../support/self-processor-fakes';
+
+const ARN = 'arn:aws:kinesisvideo:us-east-1:123456789012:stream/facewatch-dev-front-door/1700000000000';
+const VIDEO_START = 1_700_000_000_000; // producer clock
+const SKEW = 300; // the server clock runs 300 ms ahead of the camera's
+const FIRST_FRAGMENT = 91343852333181506862203065875037152061796366840n;
+
+const settings: ProcessorSettings = {
+  camera: 'front-door',
+  collectionId: 'faces',
+  faceMatchThreshold: 85.5,
+  maxFaces: 3,
+  samplingFps: 5,
+  snapshots: true,
+};
+
+const alice: FakeFace = { person: 'alice', box: { Left: 0.1, Top: 0.3, Width: 0.1, Height: 0.15 } };
+const bob: FakeFace = { person: 'bob', box: { Left: 0.6, Top: 0.2, Width: 0.3, Height: 0.45 } };
+const stranger: FakeFace = { person: null, box: { Left: 0.35, Top: 0.6, Width: 0.12, Height: 0.18 } };
+
+/** A camera that started streaming at VIDEO_START; `videoMs` of video arrive in real time from then on. */
+function world(options: { videoMs: number; faces?: (producerMs: number) => FakeFace[]; clockStart?: number }) {
+  const clock = new VirtualClock(options.clockStart ?? VIDEO_START + SKEW);
+  const frames = new FakeFrameSource({
+    arn: ARN,
+    producerStartMs: VIDEO_START,
+    fragmentMs: 1000,
+    serverSkewMs: SKEW,
+    videoFps: 25,
+    liveUntil: () => Math.min(clock.ms - SKEW, VIDEO_START + options.videoMs),
+    facesAt: options.faces ?? (() => []),
+  });
+  const analyzer = new FakeAnalyzer();
+  const cropper = new FakeCropper();
+  const sink = new CollectingSink();
+  const snapshots = new CollectingSnapshots();
+  return { clock, frames, analyzer, cropper, sink, snapshots };
+}
+
+const run = (w: ReturnType<typeof world>, progress = new ScriptedProgress(), extra: Partial<Parameters<typeof analyseVideoSlice>[0]> = {}) =>
+  analyseVideoSlice(
+    { settings, cursorMs: VIDEO_START + SKEW, deadlineMs: w.clock.ms + 10_000, ...extra },
+    { frames: w.frames, analyzer: w.analyzer, cropper: w.cropper, sink: w.sink, snapshots: w.snapshots, progress, clock: w.clock },
+  );
+
+const frameTimeMs = (r: { record: { InputInformation: { KinesisVideo: { ProducerTimestamp: number; FrameOffsetInSeconds: number } } } }) =>
+  Math.round((r.record.InputInformation.KinesisVideo.ProducerTimestamp + r.record.InputInformation.KinesisVideo.FrameOffsetInSeconds) * 1000);
+
+describe('analyseVideoSlice', () => {
+  it('samples the live video at the configured rate and places each frame in its fragment', async () => {
+    // Given 3 s of video in 1 s fragments, arriving live
+    const w = world({ videoMs: 3000, faces: () => [alice] });
+
+    // When the processor runs for 10 s at 5 frames/s
+    const result = await run(w);
+
+    // Then one record per 200 ms of video, each in the fragment holding it, offsets from that fragment's start
+    const expected = Array.from({ length: 15 }, (_, k) => {
+      const producerMs = VIDEO_START + k * 200;
+      const index = Math.floor((k * 200) / 1000);
+      return {
+        FragmentNumber: (FIRST_FRAGMENT + BigInt(index)).toString(),
+        ProducerTimestamp: (VIDEO_START + index * 1000) / 1000,
+        ServerTimestamp: (VIDEO_START + index * 1000 + SKEW) / 1000,
+        FrameOffsetInSeconds: ((k * 200) % 1000) / 1000,
+        frameMs: producerMs,
+      };
+    });
+    expect(w.sink.records.map(({ record }) => ({ ...record.InputInformation.KinesisVideo, frameMs: frameTimeMs({ record }) }))).toEqual(
+      expected.map((e) => ({ StreamArn: ARN, ...e })),
+    );
+    expect(w.sink.records.every((r) => r.partitionKey === `front-door/${r.record.InputInformation.KinesisVideo.FragmentNumber}`)).toBe(true);
+    expect(result).toMatchObject({ framesAnalysed: 15, recordsWritten: 15, facesFound: 15, ended: 'deadline' });
+    // GetImages is asked at the sampling interval
+    expect(new Set(w.frames.getFramesCalls.map((c) => c.intervalMs))).toEqual(new Set([200]));
+  });
+
+  it('searches every face in its own crop, since SearchFacesByImage only searches the largest face', async () => {
+    // Given frames with a small known face, a large known face and a stranger
+    const w = world({ videoMs: 1000, faces: () => [alice, bob, stranger] });
+
+    // When the processor analyses them
+    await run(w);
+
+    // Then each face is matched to its own person (the whole frame would have matched bob three times)
+    expect(w.sink.records).toHaveLength(5);
+    for (const { record } of w.sink.records) {
+      expect(record.FaceSearchResponse.map((f) => f.MatchedFaces.map((m) => m.Face.ExternalImageId))).toEqual([['alice'], ['bob'], []]);
+      expect(record.FaceSearchResponse.map((f) => f.DetectedFace.BoundingBox)).toEqual([alice, bob, stranger].map(({ box }) => ({ Height: box.Height, Width: box.Width, Left: box.Left, Top: box.Top })));
+    }
+    // and every search saw one face, with the processor's threshold and MaxFaces
+    expect(w.analyzer.searches).toHaveLength(15);
+    expect(w.analyzer.searches.every((s) => s.faces.length === 1)).toBe(true);
+    expect(w.analyzer.searches[0].options).toEqual({ collectionId: 'faces', faceMatchThreshold: 85.5, maxFaces: 3 });
+  });
+
+  it('searches again in a tight crop when the padding let a bigger neighbour in', async () => {
+    // Given a small face whose padded crop also holds the centre of a bigger face next to it
+    const small: FakeFace = { person: 'alice', box: { Left: 0.4, Top: 0.4, Width: 0.1, Height: 0.1 } };
+    const big: FakeFace = { person: 'bob', box: { Left: 0.425, Top: 0.3, Width: 0.2, Height: 0.3 } };
+    const w = world({ videoMs: 200, faces: () => [small, big] });
+
+    // When the processor analyses the frame
+    await run(w);
+
+    // Then the small face still gets its own match, not its neighbour's
+    expect(w.sink.records).toHaveLength(1);
+    expect(w.sink.records[0].record.FaceSearchResponse.map((f) => f.MatchedFaces.map((m) => m.Face.ExternalImageId))).toEqual([['alice'], ['bob']]);
+  });
+
+  it('writes a record with an empty FaceSearchResponse for frames without faces, without searching', async () => {
+    const w = world({ videoMs: 1000 });
+
+    await run(w);
+
+    expect(w.sink.records).toHaveLength(5);
+    expect(w.sink.records.every(({ record }) => record.FaceSearchResponse.length === 0 && record.StreamProcessorInformation.Status === 'RUNNING')).toBe(true);
+    expect(w.analyzer.searches).toHaveLength(0);
+    expect(w.snapshots.keys).toHaveLength(0);
+  });
+
+  it('writes nothing more once the processor is stopped', async () => {
+    // Given 8 s of video already in the stream and a processor stopped after its second (1 s) window
+    const w = world({ videoMs: 8000, faces: () => [alice], clockStart: VIDEO_START + SKEW + 8000 });
+    const progress = new ScriptedProgress(2);
+
+    // When the slice runs
+    const result = await run(w, progress);
+
+    // Then only the two checkpointed windows (1 s each) were written, and the slice says it was stopped
+    expect(result.ended).toBe('stopped');
+    expect(w.sink.records).toHaveLength(10);
+    expect(Math.max(...w.sink.records.map(frameTimeMs))).toBe(VIDEO_START + 1800);
+    expect(progress.checkpoints.map((c) => c.cursorMs)).toEqual([VIDEO_START + SKEW + 1000, VIDEO_START + SKEW + 2000]);
+  });
+
+  it('keeps a snapshot of each face under the key the consumer derives from the sighting', async () => {
+    const w = world({ videoMs: 200, faces: () => [alice, stranger] });
+
+    await run(w);
+
+    const video = w.sink.records[0].record.InputInformation.KinesisVideo;
+    expect(w.snapshots.keys).toEqual(
+      [0, 1].map((faceIndex) =>
+        snapshotKey({ camera: 'front-door', streamArn: ARN, fragmentNumber: video.FragmentNumber, frameOffsetInSeconds: video.FrameOffsetInSeconds, faceIndex }),
+      ),
+    );
+  });
+
+  it('resumes from a checkpoint without analysing a frame twice', async () => {
+    // Given a processor that already analysed the first second
+    const w = world({ videoMs: 2000, clockStart: VIDEO_START + SKEW + 2000 });
+
+    // When the next slice starts from that checkpoint
+    await run(w, new ScriptedProgress(), { cursorMs: VIDEO_START + SKEW + 1000, lastFrameMs: VIDEO_START + SKEW + 800 });
+
+    // Then it analyses the second second only
+    expect(w.sink.records.map(frameTimeMs)).toEqual([1000, 1200, 1400, 1600, 1800].map((ms) => VIDEO_START + ms));
+  });
+
+  it('skips ahead when it is more than a minute behind live video', async () => {
+    // Given 70 s of video already in the stream when the processor starts at its beginning
+    const w = world({ videoMs: 70_000, clockStart: VIDEO_START + SKEW + 70_000 });
+
+    // When the slice runs
+    const result = await run(w, new ScriptedProgress(), { deadlineMs: VIDEO_START + SKEW + 70_000 + 500 });
+
+    // Then it jumps to a minute before live, and reports what it skipped
+    expect(result.skippedMs).toBe(10_000);
+    expect(Math.min(...w.sink.records.map(frameTimeMs))).toBe(VIDEO_START + 10_000);
+  });
+
+  it('retries a window whose records could not be written, writing each record once', async () => {
+    const w = world({ videoMs: 1000, faces: () => [alice] });
+    w.sink.failures = 1;
+
+    await run(w);
+
+    expect(w.sink.records.map(frameTimeMs)).toEqual([0, 200, 400, 600, 800].map((ms) => VIDEO_START + ms));
+  });
+
+  it('fails the processor with a clear message when the collection does not exist', async () => {
+    const w = world({ videoMs: 1000, faces: () => [alice] });
+    w.analyzer.failDetectWith = Object.assign(new Error('The collection id: faces does not exist'), { name: 'ResourceNotFoundException' });
+
+    const outcome = run(w);
+
+    await expect(outcome).rejects.toBeInstanceOf(ProcessorFailure);
+    await expect(outcome).rejects.toThrow('does not exist (collection or video stream): The collection id: faces does not exist');
+    expect(w.sink.records).toHaveLength(0);
+  });
+
+  it('refuses a sampling rate GetImages cannot deliver, and raises a threshold below 80 as AWS does', async () => {
+    const w = world({ videoMs: 200, faces: () => [alice] });
+    await expect(run(w, undefined, { settings: { ...settings, samplingFps: 10 } })).rejects.toThrow(ProcessorSettingsError);
+    await expect(run(w, undefined, { settings: { ...settings, samplingFps: 10 } })).rejects.toThrow('samplingFps 10 must be from 0.05 to 5');
+
+    await run(w, undefined, { settings: { ...settings, faceMatchThreshold: 50 } });
+    expect(w.analyzer.searches[0].options.faceMatchThreshold).toBe(80);
+  });
+});

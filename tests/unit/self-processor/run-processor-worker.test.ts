@@ -1,0 +1,120 @@
+import { runProcessorWorker, type Lease, type ProcessorStateItem, type ProcessorStateStore, type WorkerDependencies, type WorkerEvent } from '../../../shared/use-cases/run-processor-worker';
+import type { ProcessorSettings } from '../../../shared/use-cases/analyse-video-slice';
+import { CollectingSink, FakeAnalyzer, FakeCropper, FakeFrameSource, VirtualClock } from '../../support/self-processor-fakes';
+
+const START = 1_700_000_000_000;
+const settings: ProcessorSettings = { camera: 'front-door', collectionId: 'faces', faceMatchThreshold: 85.5, maxFaces: 1, samplingFps: 5, snapshots: false };
+
+/** Records what the worker asks of the state table; `claimable` and `stopAfterCheckpoints` script its answers. */
+class ScriptedStore implements ProcessorStateStore {
+  readonly calls: string[] = [];
+  constructor(private readonly script: { claimable: boolean; stopAfterCheckpoints?: number }) {}
+  private checkpoints = 0;
+  async get() {
+    return undefined;
+  }
+  async start(): Promise<never> {
+    throw new Error('not used');
+  }
+  async requestStop() {
+    return undefined;
+  }
+  async claim(lease: Lease): Promise<ProcessorStateItem | undefined> {
+    this.calls.push(`claim:${lease.token}`);
+    if (!this.script.claimable) return undefined;
+    return { camera: lease.camera, status: 'RUNNING', sessionId: lease.sessionId, createdAt: '', lastChangeAt: '', cursorMs: START, leaseToken: lease.token, leaseClaimed: true };
+  }
+  async renew() {
+    return this.checkpoints < (this.script.stopAfterCheckpoints ?? Infinity);
+  }
+  async checkpoint() {
+    if (this.checkpoints >= (this.script.stopAfterCheckpoints ?? Infinity)) return false;
+    this.checkpoints += 1;
+    return true;
+  }
+  async handOff(lease: Lease, next: string) {
+    this.calls.push(`handOff:${lease.token}->${next}`);
+    return true;
+  }
+  async release(lease: Lease) {
+    this.calls.push(`release:${lease.token}`);
+  }
+  async fail(_lease: Pick<Lease, 'camera' | 'sessionId'>, message: string) {
+    this.calls.push(`fail:${message}`);
+  }
+}
+
+function deps(store: ProcessorStateStore) {
+  const clock = new VirtualClock(START);
+  const frames = new FakeFrameSource({
+    arn: 'arn:aws:kinesisvideo:us-east-1:1:stream/s/1',
+    producerStartMs: START,
+    fragmentMs: 1000,
+    serverSkewMs: 0,
+    videoFps: 25,
+    liveUntil: () => clock.ms,
+    facesAt: () => [],
+  });
+  const sink = new CollectingSink();
+  const invoked: WorkerEvent[] = [];
+  const dependencies: WorkerDependencies = {
+    store,
+    invoker: { invoke: async (event) => void invoked.push(event) },
+    clock,
+    newToken: () => 'next-token',
+    settings: (camera) => ({ ...settings, camera }),
+    slice: () => ({ frames, analyzer: new FakeAnalyzer(), cropper: new FakeCropper(), sink }),
+  };
+  return { dependencies, sink, invoked, frames };
+}
+
+const event: WorkerEvent = { camera: 'front-door', sessionId: 'session-1', leaseToken: 'token-1' };
+const timing = { sliceMs: 5_000, leaseMarginMs: 30_000, handOffGraceMs: 120_000 };
+
+describe('runProcessorWorker', () => {
+  it('analyses its slice, hands the lease to the next run and invokes it', async () => {
+    const store = new ScriptedStore({ claimable: true });
+    const { dependencies, sink, invoked } = deps(store);
+
+    const outcome = await runProcessorWorker(event, dependencies, timing);
+
+    expect(outcome.outcome).toBe('chained');
+    expect(sink.records.length).toBeGreaterThan(0);
+    expect(store.calls).toEqual(['claim:token-1', 'handOff:token-1->next-token']);
+    expect(invoked).toEqual([{ camera: 'front-door', sessionId: 'session-1', leaseToken: 'next-token' }]);
+  });
+
+  it('does nothing when another worker holds the camera (the lease is not claimable)', async () => {
+    const store = new ScriptedStore({ claimable: false });
+    const { dependencies, sink, invoked, frames } = deps(store);
+
+    const outcome = await runProcessorWorker(event, dependencies, timing);
+
+    expect(outcome).toEqual({ outcome: 'not-claimed' });
+    expect(frames.getFramesCalls).toHaveLength(0);
+    expect(sink.records).toHaveLength(0);
+    expect(invoked).toHaveLength(0);
+  });
+
+  it('stops chaining once the processor is stopped', async () => {
+    const store = new ScriptedStore({ claimable: true, stopAfterCheckpoints: 1 });
+    const { dependencies, invoked } = deps(store);
+
+    const outcome = await runProcessorWorker(event, dependencies, timing);
+
+    expect(outcome.outcome).toBe('stopped');
+    expect(store.calls).toEqual(['claim:token-1', 'release:token-1']);
+    expect(invoked).toHaveLength(0);
+  });
+
+  it('marks the processor FAILED with the reason when the next run cannot be invoked', async () => {
+    const store = new ScriptedStore({ claimable: true });
+    const { dependencies } = deps(store);
+    dependencies.invoker = { invoke: async () => Promise.reject(new Error('Rate exceeded')) };
+
+    const outcome = await runProcessorWorker(event, dependencies, timing);
+
+    expect(outcome).toMatchObject({ outcome: 'failed', message: 'could not invoke the next worker run: Rate exceeded' });
+    expect(store.calls.at(-1)).toBe('fail:could not invoke the next worker run: Rate exceeded');
+  });
+});
