@@ -53,4 +53,6 @@ export interface AnalyzeResult {
   /** Faces dropped by the verifier (animal veto, landmark disagreement), for diagnostics. */
   rejected: number;
   ms: number;
+  /** Milliseconds per stage: decode, detect (Human), verify (object veto), describe (face-api + quality). */
+  timings: { decode: number; detect: number; verify: number; describe: number };
 }
