@@ -1,1 +1,79 @@
-export const handler = async () => ({});
+import type { S3Event, S3EventRecord } from 'aws-lambda';
+import { FaceCollection, RekognitionFaceCollection } from '../../shared/adapters/face-collection';
+import { DynamoPeopleRepository } from '../../shared/adapters/people-repository';
+import { S3PhotoStore } from '../../shared/adapters/photo-store';
+import { documents } from '../../shared/clients/dynamodb';
+import { rekognition } from '../../shared/clients/rekognition';
+import { s3 } from '../../shared/clients/s3';
+import { env, loadConfig } from '../../shared/config';
+import { decodeS3EventKey } from '../../shared/domain/photo-key';
+import { logger } from '../../shared/observability';
+import { handlePhotoEvent, type IndexPhotoPorts, type PhotoEvent } from '../../shared/use-cases/index-photo';
+
+const config = loadConfig({ ...env.peopleTable, ...env.collection, ...env.facesBucket });
+
+const ports: IndexPhotoPorts = {
+  people: new DynamoPeopleRepository(documents, config.PEOPLE_TABLE),
+  faces: new RekognitionFaceCollection(rekognition, config.COLLECTION_ID) satisfies FaceCollection,
+  photos: new S3PhotoStore(s3, config.FACES_BUCKET),
+  now: () => new Date(),
+};
+
+/** Turns an S3 notification record into a photo event; undefined for records this function does not handle. */
+export function toPhotoEvent(record: S3EventRecord): PhotoEvent | undefined {
+  const type = record.eventName?.startsWith('ObjectCreated:')
+    ? 'created'
+    : record.eventName?.startsWith('ObjectRemoved:')
+      ? 'removed'
+      : undefined;
+  if (!type || !record.s3?.object?.key) return undefined;
+  const { object, bucket } = record.s3;
+  return {
+    type,
+    bucket: bucket.name,
+    key: decodeS3EventKey(object.key),
+    ...(typeof object.size === 'number' ? { size: object.size } : {}),
+    ...(object.eTag ? { etag: object.eTag } : {}),
+    ...(object.versionId ? { versionId: object.versionId } : {}),
+    ...(object.sequencer ? { sequencer: object.sequencer } : {}),
+  };
+}
+
+/**
+ * Each record is handled on its own: a bad photo becomes a rejection record and never affects the others.
+ * A record that fails for a reason worth retrying (throttling, an outage) fails the invocation after the
+ * others are done, so S3's asynchronous invoke retries it; the records already done are then no-ops.
+ */
+export async function main(event: S3Event, deps: IndexPhotoPorts = ports, bucket = config.FACES_BUCKET) {
+  const failures: { key: string; error: Error }[] = [];
+  let done = 0;
+  for (const record of event.Records ?? []) {
+    const photoEvent = toPhotoEvent(record);
+    if (!photoEvent) {
+      logger.warn('Ignoring an S3 record this function does not handle', { eventName: record.eventName });
+      continue;
+    }
+    if (photoEvent.bucket !== bucket) {
+      logger.warn('Ignoring a record from another bucket', { bucket: photoEvent.bucket, expected: bucket });
+      continue;
+    }
+    try {
+      const outcome = await handlePhotoEvent(photoEvent, deps);
+      done++;
+      const log = outcome.outcome === 'rejected' ? logger.warn.bind(logger) : logger.info.bind(logger);
+      log(`Photo ${outcome.outcome}`, { key: photoEvent.key, type: photoEvent.type, ...outcome });
+    } catch (error) {
+      logger.error('Photo event failed; the invocation will be retried', { key: photoEvent.key, type: photoEvent.type, error: error as Error });
+      failures.push({ key: photoEvent.key, error: error as Error });
+    }
+  }
+  if (failures.length > 0) {
+    throw new AggregateError(
+      failures.map((f) => f.error),
+      `${failures.length} photo event(s) failed (${failures.map((f) => f.key).join(', ')}); ${done} succeeded and are safe to replay`,
+    );
+  }
+  return { processed: done };
+}
+
+export const handler = (event: S3Event) => main(event);

@@ -1,0 +1,140 @@
+import { DeleteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { alertStateKey, type Sighting } from '../domain/model';
+import { tables } from '../tables';
+import { batchDelete, type Page } from './people-repository';
+import { decodeCursor, encodeCursor, isStringKey } from './cursor';
+
+/** Filters of GET /sightings, already validated; times are ISO strings as produced by Date#toISOString. */
+export interface SightingQuery {
+  personId?: string;
+  camera?: string;
+  since: string;
+  until: string;
+  limit: number;
+  cursor?: string;
+  /** Identifies the filters as the caller gave them (defaults like "until now" move between pages). */
+  fingerprint?: string;
+}
+
+/** Reads and erases what the consumer wrote: sightings and alert state (the API's view of them). */
+export interface SightingHistory {
+  query(query: SightingQuery): Promise<Page<Sighting>>;
+  /** Deletes every sighting of the person; answers how many. */
+  deleteByPerson(personId: string): Promise<number>;
+  /** Deletes the person's alert state on each camera; answers how many existed. */
+  deleteAlertStates(personId: string, cameras: readonly string[]): Promise<number>;
+}
+
+const S = tables.sightings;
+const SORT = S.byPersonIndex.sortKey;
+/** Bounds the work of one request: a sparse range answers a short page and a cursor rather than timing out. */
+const MAX_QUERIES_PER_PAGE = 40;
+
+interface Position {
+  /** byDay only: the day being read. */
+  day?: string;
+  key?: Record<string, string>;
+}
+
+const isPosition = (p: unknown): p is Position => {
+  if (typeof p !== 'object' || p === null) return false;
+  const { day, key } = p as Position;
+  return (day === undefined || /^\d{4}-\d{2}-\d{2}$/.test(day)) && (key === undefined || isStringKey(key)) && (day !== undefined || key !== undefined);
+};
+
+export class DynamoSightingHistory implements SightingHistory {
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly sightingsTable: string,
+    /** Only the eraser needs it (and only it may write there). */
+    private readonly alertStateTable?: string,
+  ) {}
+
+  async query(q: SightingQuery): Promise<Page<Sighting>> {
+    const fingerprint = q.fingerprint ?? JSON.stringify([q.personId ?? null, q.camera ?? null, q.since, q.until]);
+    const start = q.cursor ? decodeCursor(q.cursor, fingerprint, isPosition) : undefined;
+    // The most selective index for the filters given; a camera filter on top of a person is a filter expression.
+    const index = q.personId ? S.byPersonIndex : q.camera ? S.byCameraIndex : S.byDayIndex;
+    const byDay = index === S.byDayIndex;
+    const firstDay = q.since.slice(0, 10);
+    let day = byDay ? (start?.day ?? q.until.slice(0, 10)) : undefined;
+    let key = start?.key;
+    const items: Sighting[] = [];
+
+    for (let queries = 0; queries < MAX_QUERIES_PER_PAGE; queries++) {
+      const partition = q.personId ?? q.camera ?? day!;
+      const filterCamera = Boolean(q.personId && q.camera);
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.sightingsTable,
+          IndexName: index.name,
+          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :since AND :until',
+          ...(filterCamera ? { FilterExpression: '#camera = :camera' } : {}),
+          ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': SORT, ...(filterCamera ? { '#camera': 'camera' } : {}) },
+          ExpressionAttributeValues: {
+            ':pk': partition,
+            ':since': q.since,
+            ':until': q.until,
+            ...(filterCamera ? { ':camera': q.camera } : {}),
+          },
+          ScanIndexForward: false,
+          Limit: q.limit - items.length,
+          ExclusiveStartKey: key,
+        }),
+      );
+      items.push(...((page.Items ?? []) as Sighting[]));
+      key = page.LastEvaluatedKey as Record<string, string> | undefined;
+      if (!key) {
+        // This partition is done: byDay moves on to the previous day, the other indexes are finished.
+        day = byDay ? previousDay(day!) : undefined;
+        if (!day || day < firstDay) return { items };
+      }
+      if (items.length >= q.limit) break;
+    }
+    return { items, nextCursor: encodeCursor(fingerprint, { day, key } satisfies Position) };
+  }
+
+  async deleteByPerson(personId: string): Promise<number> {
+    const keys: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.sightingsTable,
+          IndexName: S.byPersonIndex.name,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': S.byPersonIndex.partitionKey, '#id': S.partitionKey },
+          ExpressionAttributeValues: { ':pk': personId },
+          ProjectionExpression: '#id',
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) keys.push({ [S.partitionKey]: item[S.partitionKey] });
+      start = page.LastEvaluatedKey;
+    } while (start);
+    await batchDelete(this.documents, this.sightingsTable, keys);
+    return keys.length;
+  }
+
+  async deleteAlertStates(personId: string, cameras: readonly string[]): Promise<number> {
+    if (!this.alertStateTable) throw new Error('DynamoSightingHistory was built without the alert-state table');
+    let deleted = 0;
+    for (const camera of cameras) {
+      const { Attributes } = await this.documents.send(
+        new DeleteCommand({
+          TableName: this.alertStateTable,
+          Key: { [tables.alertState.partitionKey]: alertStateKey(personId, camera) },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      if (Attributes) deleted++;
+    }
+    return deleted;
+  }
+}
+
+function previousDay(day: string): string {
+  const date = new Date(`${day}T00:00:00.000Z`);
+  date.setUTCDate(date.getUTCDate() - 1);
+  return date.toISOString().slice(0, 10);
+}

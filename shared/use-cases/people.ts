@@ -1,0 +1,130 @@
+import type { FaceCollection } from '../adapters/face-collection';
+import type { PeopleRepository, PersonWithPhotos, UnfiledPhoto } from '../adapters/people-repository';
+import type { PhotoStore } from '../adapters/photo-store';
+import type { SightingHistory } from '../adapters/sighting-history';
+import type { AlertRules, PersonProfile, PhotoRecord } from '../domain/model';
+import { parsePhotoKey, personFolderPrefix } from '../domain/photo-key';
+import { NotFoundError } from '../errors';
+import { UNKNOWN_PERSON } from '../tables';
+import { DEFAULT_RULES } from '../adapters/people-repository';
+
+/** A person as the API shows them: profile, registered faces, refused photos and when last seen. */
+export interface PersonView {
+  personId: string;
+  displayName: string;
+  rules: AlertRules;
+  createdAt?: string;
+  updatedAt?: string;
+  lastSeenAt?: string;
+  lastSeenCamera?: string;
+  faces: {
+    faceId: string;
+    photoKey: string;
+    confidence: number;
+    quality: PhotoRecord['faces'][number]['quality'];
+    boundingBox: PhotoRecord['faces'][number]['boundingBox'];
+    indexedAt: string;
+  }[];
+  rejectedPhotos: { photoKey: string; reason: string; message: string; recordedAt: string }[];
+}
+
+export function toPersonView(personId: string, person: PersonWithPhotos): PersonView {
+  const profile: Partial<PersonProfile> = person.profile ?? {};
+  const photos = [...person.photos].sort((a, b) => a.photoKey.localeCompare(b.photoKey));
+  return {
+    personId,
+    displayName: profile.displayName ?? personId,
+    rules: { ...DEFAULT_RULES, ...profile.rules },
+    ...(profile.createdAt ? { createdAt: profile.createdAt } : {}),
+    ...(profile.updatedAt ? { updatedAt: profile.updatedAt } : {}),
+    ...(profile.lastSeenAt ? { lastSeenAt: profile.lastSeenAt } : {}),
+    ...(profile.lastSeenCamera ? { lastSeenCamera: profile.lastSeenCamera } : {}),
+    faces: photos.flatMap((photo) =>
+      photo.faces.map((face) => ({
+        faceId: face.faceId,
+        photoKey: photo.photoKey,
+        confidence: face.confidence,
+        quality: face.quality,
+        boundingBox: face.boundingBox,
+        indexedAt: photo.indexedAt,
+      })),
+    ),
+    rejectedPhotos: photos
+      .filter((photo) => photo.status === 'rejected' && photo.rejection)
+      .map((photo) => ({ photoKey: photo.photoKey, reason: photo.rejection!.reason, message: photo.rejection!.message, recordedAt: photo.indexedAt })),
+  };
+}
+
+export interface PeoplePage {
+  people: PersonView[];
+  nextCursor?: string;
+  /** Photos under faces/ outside any person's folder, with why they were not registered (up to 100, by key). */
+  unfiledPhotos: { photoKey: string; reason: string; message: string; recordedAt: string }[];
+}
+
+export async function listPeople(people: PeopleRepository, limit: number, cursor?: string): Promise<PeoplePage> {
+  const [page, unfiled] = await Promise.all([people.listPeople(limit, cursor), people.listUnfiled(100)]);
+  const views = await Promise.all(page.items.map(async (profile) => toPersonView(profile.personId, await people.getPerson(profile.personId))));
+  return {
+    people: views,
+    ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+    unfiledPhotos: unfiled.map((u: UnfiledPhoto) => ({ photoKey: u.photoKey, reason: u.rejection.reason, message: u.rejection.message, recordedAt: u.recordedAt })),
+  };
+}
+
+export async function getPerson(people: PeopleRepository, personId: string): Promise<PersonView> {
+  const person = await people.getPerson(personId);
+  if (!person.profile && person.photos.length === 0) throw unknownPerson(personId);
+  return toPersonView(personId, person);
+}
+
+export async function updatePersonRules(people: PeopleRepository, personId: string, rules: Partial<AlertRules>, now: Date): Promise<PersonView> {
+  const updated = await people.updateRules(personId, rules, now.toISOString());
+  if (!updated) throw unknownPerson(personId);
+  return toPersonView(personId, await people.getPerson(personId));
+}
+
+export interface ErasePorts {
+  people: PeopleRepository;
+  faces: FaceCollection;
+  photos: PhotoStore;
+  sightings: SightingHistory;
+  cameras: readonly string[];
+}
+
+export interface Erasure {
+  personId: string;
+  removed: { faces: number; photos: number; records: number; sightings: number; alertStates: number };
+}
+
+/**
+ * Erases everything known about a person (biometric data first): faces in the collection, photos in the
+ * bucket, sightings, alert state, and last the people-table items, which list the faces and photos, so
+ * an interrupted erase can simply be repeated.
+ */
+export async function erasePerson(ports: ErasePorts, personId: string): Promise<Erasure> {
+  if (personId === UNKNOWN_PERSON) throw unknownPerson(personId);
+  const person = await ports.people.getPerson(personId);
+  const faceIds = person.photos.flatMap((p) => p.faces.map((f) => f.faceId));
+  const faces = faceIds.length > 0 ? await ports.faces.deleteFaces(faceIds) : 0;
+
+  // Photos the records name, plus whatever else sits in the person's folder(s) (uploads not processed yet).
+  const folders = new Set<string>(person.profile ? [person.profile.displayName] : []);
+  for (const photo of person.photos) {
+    const parsed = parsePhotoKey(photo.photoKey);
+    if (parsed.kind === 'photo') folders.add(parsed.folder);
+  }
+  const keys = new Set(person.photos.map((p) => p.photoKey));
+  for (const folder of folders) for (const key of await ports.photos.list(personFolderPrefix(folder))) keys.add(key);
+  const photos = keys.size > 0 ? await ports.photos.delete([...keys]) : 0;
+
+  const sightings = await ports.sightings.deleteByPerson(personId);
+  const alertStates = await ports.sightings.deleteAlertStates(personId, ports.cameras);
+  const records = await ports.people.deletePerson(personId);
+  if (records === 0 && sightings === 0 && alertStates === 0 && faces === 0 && photos === 0) throw unknownPerson(personId);
+  return { personId, removed: { faces, photos, records, sightings, alertStates } };
+}
+
+function unknownPerson(personId: string) {
+  return new NotFoundError(`No person with id "${personId}": list people with GET /people`, { field: 'personId' });
+}

@@ -1,0 +1,65 @@
+import type { Page } from '../adapters/people-repository';
+import type { SightingHistory } from '../adapters/sighting-history';
+import type { Sighting } from '../domain/model';
+import { ValidationError } from '../errors';
+
+export interface SightingFilters {
+  personId?: string;
+  camera?: string;
+  since?: Date;
+  until?: Date;
+  limit: number;
+  cursor?: string;
+}
+
+/** A sighting as the API shows it (the raw stream coordinates stay internal). */
+export interface SightingView {
+  sightingId: string;
+  personId: string;
+  camera: string;
+  seenAt: string;
+  similarity?: number;
+  matchedFaceId?: string;
+  confidence?: number;
+  boundingBox: Sighting['boundingBox'];
+  snapshotKey?: string;
+}
+
+/**
+ * Sightings newest first. Without `since`, the search goes back as far as sightings are kept (retention),
+ * which bounds how many days the all-sightings (byDay) index is read.
+ */
+export async function listSightings(
+  history: SightingHistory,
+  filters: SightingFilters,
+  now: Date,
+  retentionDays: number,
+): Promise<{ sightings: SightingView[]; nextCursor?: string }> {
+  const until = filters.until ?? now;
+  const since = filters.since ?? new Date(until.getTime() - retentionDays * 86_400_000);
+  if (since.getTime() > until.getTime()) throw new ValidationError('since: must not be after until', { field: 'since' });
+  const page: Page<Sighting> = await history.query({
+    personId: filters.personId,
+    camera: filters.camera,
+    since: since.toISOString(),
+    until: until.toISOString(),
+    limit: filters.limit,
+    cursor: filters.cursor,
+    fingerprint: JSON.stringify([filters.personId ?? null, filters.camera ?? null, filters.since?.toISOString() ?? null, filters.until?.toISOString() ?? null]),
+  });
+  return { sightings: page.items.map(toView), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+}
+
+function toView(s: Sighting): SightingView {
+  return {
+    sightingId: s.sightingId,
+    personId: s.personId,
+    camera: s.camera,
+    seenAt: s.seenAt,
+    ...(s.similarity !== undefined ? { similarity: s.similarity } : {}),
+    ...(s.matchedFaceId ? { matchedFaceId: s.matchedFaceId } : {}),
+    ...(s.confidence !== undefined ? { confidence: s.confidence } : {}),
+    boundingBox: s.boundingBox,
+    ...(s.snapshotKey ? { snapshotKey: s.snapshotKey } : {}),
+  };
+}
