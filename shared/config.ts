@@ -38,15 +38,14 @@ export const env = {
         try {
           return JSON.parse(text) as unknown;
         } catch {
-          ctx.addIssue({ code: 'custom', message: 'expected JSON like {"front-door":{"videoStream":"facewatch-dev-front-door"}}' });
+          ctx.addIssue({ code: 'custom', message: 'expected JSON like {"front-door":{"videoStream":"…","dataStream":"…","processor":"…"}}' });
           return z.NEVER;
         }
       })
       .pipe(
-        z.record(
-          z.string(),
-          z.object({ videoStream: nonEmpty, dataStream: nonEmpty.optional(), processor: nonEmpty.optional() }),
-        ),
+        z
+          .record(z.string().min(1), z.object({ videoStream: nonEmpty, dataStream: nonEmpty, processor: nonEmpty }))
+          .refine((cameras) => Object.keys(cameras).length > 0, 'names no camera'),
       ),
   },
 } as const;

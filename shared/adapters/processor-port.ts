@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { env } from '../config';
 import { AppError } from '../errors';
 
 /**
@@ -63,21 +64,7 @@ export class ProcessorModeUnavailableError extends AppError {
 
 /** Environment fragments for loadConfig: the cameras and how their processors run. */
 export const processorEnv = {
-  CAMERA_RESOURCES: z
-    .string()
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be JSON: {"<camera>":{"videoStream","dataStream","processor"}}' });
-        return z.NEVER;
-      }
-    })
-    .pipe(
-      z
-        .record(z.string().min(1), z.object({ videoStream: z.string().min(1), dataStream: z.string().min(1), processor: z.string().min(1) }))
-        .refine((cameras) => Object.keys(cameras).length > 0, 'names no camera'),
-    ),
+  ...env.cameraResources,
   PROCESSOR_MODE: z.enum(['managed', 'self']),
 };
 

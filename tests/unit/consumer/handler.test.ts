@@ -13,7 +13,7 @@ describe('consumeFaceSearch handler module', () => {
     ALERT_STATE_TABLE: 'facewatch-dev-alert-state',
     PEOPLE_TABLE: 'facewatch-dev-people',
     ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:facewatch-dev-alerts',
-    CAMERA_RESOURCES: '{"front-door":{"videoStream":"facewatch-dev-front-door"}}',
+    CAMERA_RESOURCES: '{"front-door":{"videoStream":"facewatch-dev-front-door","dataStream":"facewatch-dev-front-door-face-search","processor":"facewatch-dev-front-door"}}',
   };
 
   it('loads with the environment serverless.yml sets, defaults filling the optional settings', () => {
@@ -41,7 +41,7 @@ describe('consumeFaceSearch handler (middy + Powertools, SDK clients mocked)', (
       ALERT_STATE_TABLE: 'facewatch-dev-alert-state',
       PEOPLE_TABLE: 'facewatch-dev-people',
       ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:facewatch-dev-alerts',
-      CAMERA_RESOURCES: '{"front-door":{"videoStream":"facewatch-dev-front-door"}}',
+      CAMERA_RESOURCES: '{"front-door":{"videoStream":"facewatch-dev-front-door","dataStream":"facewatch-dev-front-door-face-search","processor":"facewatch-dev-front-door"}}',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
     });
     const { mockClient } = require('aws-sdk-client-mock');
