@@ -1,17 +1,10 @@
-import { processorPortFor } from '../../shared/adapters/processors';
-import { camerasOf, processorEnv } from '../../shared/adapters/processor-port';
-import { rekognition } from '../../shared/clients/rekognition';
-import { loadConfig } from '../../shared/config';
+import { processorPortsFromEnv } from '../../shared/adapters/processors';
 import { apiHandler, json, parseInput, type ApiEvent } from '../../shared/middleware/http';
 import { cameraQuery } from '../../shared/middleware/params';
-import { stopProcessors, type ProcessorPorts } from '../../shared/use-cases/processor';
+import { stopProcessors } from '../../shared/use-cases/processor';
 
 /** POST /processor/stop[?camera=]: stops the face-search processor of one camera, or of every camera. */
-const config = loadConfig(processorEnv);
-const ports: ProcessorPorts = {
-  processor: processorPortFor(config.PROCESSOR_MODE, { rekognition }),
-  cameras: camerasOf(config.CAMERA_RESOURCES),
-};
+const ports = processorPortsFromEnv();
 
 export async function main(event: ApiEvent) {
   const { camera } = parseInput(cameraQuery, event.queryStringParameters ?? {}, 'query');

@@ -1,6 +1,11 @@
 import type { RekognitionClient } from '@aws-sdk/client-rekognition';
+import { documents } from '../clients/dynamodb';
+import { lambda } from '../clients/lambda';
+import { rekognition } from '../clients/rekognition';
+import { loadConfig } from '../config';
+import type { ProcessorPorts } from '../use-cases/processor';
 import { ManagedProcessor } from './managed-processor';
-import type { ProcessorMode, ProcessorPort } from './processor-port';
+import { camerasOf, processorEnv, type ProcessorMode, type ProcessorPort } from './processor-port';
 import { selfProcessorFromEnv } from './self-processor';
 
 /**
@@ -12,8 +17,12 @@ export function processorPortFor(mode: ProcessorMode, deps: { rekognition: Rekog
     case 'managed':
       return new ManagedProcessor(deps.rekognition);
     case 'self':
-      // Clients are created only in this mode (module-level, once per cold start).
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      return selfProcessorFromEnv({ documents: require('../clients/dynamodb').documents, lambda: require('../clients/lambda').lambda });
+      return selfProcessorFromEnv({ documents, lambda });
   }
+}
+
+/** The ports of the processor routes, from the environment (parsed once per cold start). */
+export function processorPortsFromEnv(): ProcessorPorts {
+  const config = loadConfig(processorEnv);
+  return { processor: processorPortFor(config.PROCESSOR_MODE, { rekognition }), cameras: camerasOf(config.CAMERA_RESOURCES) };
 }
