@@ -1,0 +1,138 @@
+/**
+ * The single endpoint of the offline twin: one HTTP port that forwards each request to the local service
+ * it is meant for, chosen by the service in its SigV4 credential scope (`Credential=AKID/date/region/
+ * <service>/aws4_request`, in the Authorization header or the presigned URL's X-Amz-Credential), as
+ * AWS's own local tools do. Requests are streamed through unchanged (Host included: S3 verifies the
+ * signature over it), so every AWS client works with `--endpoint-url`.
+ */
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
+
+export type ServiceName = 's3' | 'dynamodb' | 'kinesis' | 'rekognition' | 'sns' | 'sqs' | 'kinesisvideo' | (string & {});
+
+export interface GatewayOptions {
+  port?: number;
+  host?: string;
+  /** Base URL of each backend, by SigV4 service name. */
+  services: Partial<Record<ServiceName, string>>;
+  onError?: (error: unknown) => void;
+}
+
+export interface Gateway {
+  url: string;
+  port: number;
+  /** Adds or replaces a backend while running. */
+  setService(name: ServiceName, url: string): void;
+  close(): Promise<void>;
+}
+
+const TARGET_PREFIXES: [string, ServiceName][] = [
+  ['DynamoDB_', 'dynamodb'],
+  ['DynamoDBStreams_', 'dynamodb'],
+  ['Kinesis_', 'kinesis'],
+  ['RekognitionService.', 'rekognition'],
+  ['AmazonSQS.', 'sqs'],
+];
+
+/** Kinesis Video's REST paths (control plane, media, archived media). */
+const KINESIS_VIDEO_PATH =
+  /^\/(createStream|describeStream|listStreams|deleteStream|updateStream|getDataEndpoint|tagStream|untagStream|listTagsForStream|updateDataRetention|putMedia|getMedia|getImages|listFragments|getMediaForFragmentList|getHLSStreamingSessionURL|getDASHStreamingSessionURL|getClip)\b/;
+
+/** The service a request is for, from its signature; undefined when unsigned and not recognisable. */
+export function serviceOf(req: Pick<http.IncomingMessage, 'headers' | 'url' | 'method'>): ServiceName | undefined {
+  const authorization = String(req.headers.authorization ?? '');
+  const scope = authorization.match(/Credential=[^/,\s]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/);
+  if (scope) return scope[1];
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const credential = url.searchParams.get('X-Amz-Credential');
+  if (credential) {
+    const parts = credential.split('/');
+    if (parts.length >= 5) return parts[3];
+  }
+  // SigV2 presigned S3 URLs and unsigned requests: recognise the protocol instead.
+  if (url.searchParams.has('AWSAccessKeyId') || /^AWS [^:]+:/.test(authorization)) return 's3';
+  const target = String(req.headers['x-amz-target'] ?? '');
+  for (const [prefix, service] of TARGET_PREFIXES) if (target.startsWith(prefix)) return service;
+  if (KINESIS_VIDEO_PATH.test(url.pathname)) return 'kinesisvideo';
+  const contentType = String(req.headers['content-type'] ?? '');
+  if (url.searchParams.has('Action') || (req.method === 'POST' && url.pathname === '/' && contentType.startsWith('application/x-www-form-urlencoded'))) {
+    return 'sns';
+  }
+  return undefined;
+}
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const services = new Map<string, string>(Object.entries(options.services).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  const onError = options.onError ?? ((error) => console.error('[gateway]', error));
+
+  const reply = (res: http.ServerResponse, status: number, body: unknown) => {
+    if (res.headersSent) return res.destroy();
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/_facewatch/health' && !req.headers.authorization) {
+      reply(res, 200, { status: 'running', services: Object.fromEntries([...services.keys()].map((s) => [s, 'running'])) });
+      return;
+    }
+    // Anything not recognisable is an S3 request (its unsigned form is a plain GET/PUT on /bucket/key).
+    const service = serviceOf(req) ?? 's3';
+    const backend = services.get(service);
+    if (!backend) {
+      reply(res, 400, {
+        __type: 'UnknownServiceException',
+        message: `The local stack does not serve "${service}". It serves: ${[...services.keys()].join(', ')}.`,
+      });
+      req.resume();
+      return;
+    }
+    const target = new URL(backend);
+    const headers = { ...req.headers };
+    // The backend answers 100-continue itself when needed; the client already got ours.
+    delete headers.expect;
+    const forward = http.request(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers },
+      (upstream) => {
+        res.writeHead(upstream.statusCode ?? 502, upstream.statusMessage, upstream.headers);
+        upstream.pipe(res);
+        upstream.on('error', (error) => {
+          onError(error);
+          res.destroy();
+        });
+      },
+    );
+    forward.on('error', (error) => {
+      onError(error);
+      reply(res, 502, { __type: 'ServiceUnavailableException', message: `The local ${service} service did not answer: ${error.message}` });
+    });
+    req.pipe(forward);
+    res.on('close', () => {
+      // The client went away (e.g. a stopped GetMedia): stop the upstream request too.
+      if (!res.writableFinished) forward.destroy();
+    });
+  });
+  // Long-lived media requests (PutMedia, GetMedia) must not be cut by the default timeouts.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      server.on('error', onError);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    port,
+    setService: (name, url) => services.set(name, url),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * `npm start`: the whole service on 127.0.0.1 (see docs/local-stack.md).
+ *   npm start -- [--port 4566] [--api-port 3000] [--mail-port 1080] [--data-dir .facewatch] [--reset]
+ *                [--param key=value]... [--quiet] [--verbose]
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { PortInUseError } from './backends';
+import { startLocalStack, type LocalStack } from './stack';
+
+const usage = `usage: npm start -- [--port 4566] [--api-port 3000] [--mail-port 1080] [--data-dir .facewatch] [--reset] [--param key=value]... [--quiet] [--verbose]`;
+
+function port(value: string | undefined, fallback: number, option: string): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) {
+    console.error(`${option} must be a port number from 0 to 65535, got "${value}"`);
+    process.exit(2);
+  }
+  return n;
+}
+
+// The SDK's notice about Node 22 concerns its future releases; it would only clutter the banner.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+async function main(): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        port: { type: 'string' },
+        'api-port': { type: 'string' },
+        'mail-port': { type: 'string' },
+        'data-dir': { type: 'string' },
+        reset: { type: 'boolean', default: false },
+        param: { type: 'string', multiple: true },
+        quiet: { type: 'boolean', default: false },
+        verbose: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${usage}`);
+    process.exit(2);
+  }
+  if (values.help) {
+    console.log(usage);
+    return;
+  }
+  const params: Record<string, string> = {};
+  for (const p of values.param ?? []) {
+    const eq = p.indexOf('=');
+    if (eq <= 0) {
+      console.error(`--param expects key=value, got "${p}"`);
+      process.exit(2);
+    }
+    params[p.slice(0, eq)] = p.slice(eq + 1);
+  }
+
+  const started = Date.now();
+  console.log('Starting the facewatch local stack…');
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack({
+      port: port(values.port, 4566, '--port'),
+      apiPort: port(values['api-port'], 3000, '--api-port'),
+      mailPort: port(values['mail-port'], 1080, '--mail-port'),
+      dataDir: values['data-dir'],
+      reset: values.reset,
+      quiet: values.quiet,
+      verbose: values.verbose,
+      params,
+    });
+  } catch (error) {
+    console.error(error instanceof PortInUseError || (error instanceof Error && /already in use/.test(error.message)) ? error.message : error);
+    process.exit(1);
+  }
+
+  const info = stack.stackInfo;
+  const bucket = Object.values(info.resources).find((r) => r.type === 'AWS::S3::Bucket')?.ref;
+  const stream = Object.values(info.resources).find((r) => r.type === 'AWS::Kinesis::Stream')?.ref;
+  const rel = (p: string) => path.relative(process.cwd(), p) || '.';
+  console.log(
+    [
+      '',
+      `facewatch is running locally (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+      `  AWS endpoint   ${stack.endpoint}   (any AWS client: --endpoint-url ${stack.endpoint})`,
+      `  HTTP API       ${stack.apiUrl}   (token in ${rel(info.tokenFile)})`,
+      `  Mail           ${stack.mailUrl}   (email alerts)`,
+      `  Data           ${rel(info.dataDir)}/   (stack.json, outbox/, logs/)`,
+      '',
+      'Try:',
+      `  ${info.credentials.hint}`,
+      ...(bucket ? [`  aws --endpoint-url ${stack.endpoint} s3 cp photo.jpg "s3://${bucket}/faces/Ada Lovelace/1.jpg"    # register a face`] : []),
+      `  curl -H "Authorization: Bearer $(cat ${rel(info.tokenFile)})" ${stack.apiUrl}/people    # then /sightings`,
+      ...(stream ? [`  aws --endpoint-url ${stack.endpoint} kinesis put-record --stream-name ${stream} --partition-key x --data fileb://record.json`] : []),
+      `  (a face-search record to put: docs/local-stack.md; the mail page shows email alerts, the console SMS ones)`,
+      '',
+      'Ctrl-C stops everything; data stays in the data dir (npm start -- --reset starts clean).',
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) {
+      console.log('Stopping already; press Ctrl-C again in a few seconds to force.');
+      setTimeout(() => process.exit(130), 3000).unref();
+      return;
+    }
+    stopping = true;
+    console.log(`\n${signal}: stopping the local stack…`);
+    try {
+      await stack.stop();
+      console.log('Stopped.');
+      process.exit(0);
+    } catch (error) {
+      console.error('Stopping failed:', error);
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+void main();
