@@ -22,7 +22,7 @@ interface StackFile {
   apiUrl?: string;
   region?: string;
   credentials?: { accessKeyId?: string; secretAccessKey?: string };
-  resources?: Record<string, { name?: string; type?: string; physicalId?: string }>;
+  resources?: Record<string, { type?: string; ref?: string }>;
   names?: Record<string, string>;
   cameras?: CliContext['cameras'];
   outboxDir?: string;
@@ -44,13 +44,10 @@ function readText(file: string): string | undefined {
   }
 }
 
-/** Finds a resource's physical name in stack.json whatever the layout: by logical id, then by CloudFormation type. */
+/** A resource's physical name (its Ref) in stack.json: by logical id, else the first of its CloudFormation type. */
 function resourceName(stack: StackFile, logicalId: string, type: string): string | undefined {
   const resources = stack.resources ?? {};
-  const byId = resources[logicalId];
-  if (byId) return byId.name ?? byId.physicalId;
-  const byType = Object.values(resources).find((r) => r.type === type);
-  return byType?.name ?? byType?.physicalId;
+  return (resources[logicalId] ?? Object.values(resources).find((r) => r.type === type))?.ref;
 }
 
 export function loadContext(options: { dataDir?: string; endpoint?: string; apiUrl?: string } = {}): CliContext {

@@ -628,7 +628,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dataDir,
       tokenFile,
       credentials: {
-        ...credentials,
+        ...LOCAL_CREDENTIALS, // not `credentials`: the SDK tags objects it was given with a $source
         region,
         hint: `export AWS_ACCESS_KEY_ID=${credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${credentials.secretAccessKey} AWS_REGION=${region} AWS_DEFAULT_REGION=${region} AWS_ENDPOINT_URL=${endpoint}`,
       },
