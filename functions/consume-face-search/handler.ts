@@ -5,7 +5,9 @@ import { DynamoAlertStateStore } from '../../shared/adapters/alert-state-store';
 import { SnsAlertPublisher } from '../../shared/adapters/alert-publisher';
 import { DynamoPersonRules } from '../../shared/adapters/person-rules';
 import { DynamoSightingStore } from '../../shared/adapters/sighting-store';
+import { S3SnapshotLinks, snapshotLinksEnv } from '../../shared/adapters/snapshot-links';
 import { documents } from '../../shared/clients/dynamodb';
+import { s3 } from '../../shared/clients/s3';
 import { sns } from '../../shared/clients/sns';
 import { env, loadConfig } from '../../shared/config';
 import { cameraResolver } from '../../shared/domain/sighting';
@@ -21,7 +23,9 @@ const config = loadConfig({
   ...env.alerts,
   ...env.retention,
   ...env.cameraResources,
+  ...snapshotLinksEnv,
 });
+const snapshots = config.PROCESSOR_SNAPSHOTS && config.FACES_BUCKET !== undefined;
 
 export const consumeFaceSearch = createFaceSearchConsumer({
   ports: {
@@ -30,6 +34,7 @@ export const consumeFaceSearch = createFaceSearchConsumer({
     people: new DynamoPersonRules(documents, config.PEOPLE_TABLE),
     publisher: new SnsAlertPublisher(sns, config.ALERT_TOPIC_ARN),
     logger,
+    ...(snapshots ? { snapshotLinks: new S3SnapshotLinks(s3, config.FACES_BUCKET!) } : {}),
   },
   settings: {
     sightings: { faceMatchThreshold: config.FACE_MATCH_THRESHOLD, retentionDays: config.SIGHTING_RETENTION_DAYS },
@@ -40,6 +45,7 @@ export const consumeFaceSearch = createFaceSearchConsumer({
       watchlistOnly: config.ALERT_WATCHLIST_ONLY,
     },
     cameraOf: cameraResolver(config.CAMERA_RESOURCES),
+    snapshots,
   },
   logger,
   metrics,

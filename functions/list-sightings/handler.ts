@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { DynamoSightingHistory } from '../../shared/adapters/sighting-history';
+import { S3SnapshotLinks, snapshotLinksEnv } from '../../shared/adapters/snapshot-links';
 import { documents } from '../../shared/clients/dynamodb';
+import { s3 } from '../../shared/clients/s3';
 import { env, loadConfig } from '../../shared/config';
 import { isPersonId } from '../../shared/domain/person-id';
 import { UNKNOWN_PERSON } from '../../shared/tables';
@@ -9,8 +11,9 @@ import { cameraName, cursorParam } from '../../shared/middleware/params';
 import { listSightings } from '../../shared/use-cases/sightings';
 
 /** GET /sightings: newest first, filtered by person and/or camera and time, paginated with an opaque cursor. */
-const config = loadConfig({ ...env.sightingsTable, ...env.retention });
+const config = loadConfig({ ...env.sightingsTable, ...env.retention, ...snapshotLinksEnv });
 const history = new DynamoSightingHistory(documents, config.SIGHTINGS_TABLE);
+const snapshotLinks = config.PROCESSOR_SNAPSHOTS && config.FACES_BUCKET ? new S3SnapshotLinks(s3, config.FACES_BUCKET) : undefined;
 
 const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time, e.g. 2025-01-31T18:00:00Z' }).transform((v) => new Date(v));
 
@@ -28,7 +31,7 @@ const query = z.object({
 
 export async function main(event: ApiEvent) {
   const filters = parseInput(query, event.queryStringParameters ?? {}, 'query');
-  return json(200, await listSightings(history, filters, new Date(), config.SIGHTING_RETENTION_DAYS));
+  return json(200, await listSightings(history, filters, new Date(), config.SIGHTING_RETENTION_DAYS, snapshotLinks));
 }
 
 export const handler = apiHandler(main);

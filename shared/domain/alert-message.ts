@@ -16,6 +16,10 @@ export interface AlertContext {
   /** The person's display name from their profile; the person id when there is no profile. */
   displayName?: string;
   cooldownSeconds: number;
+  /** A presigned link to the face's snapshot, when the processor keeps one. */
+  snapshotUrl?: string;
+  /** How long snapshotUrl works, for the reader. */
+  snapshotUrlHours?: number;
 }
 
 const SMS_NAME_MAX = 32;
@@ -53,6 +57,7 @@ export function buildAlertMessage(sighting: Sighting, context: AlertContext): Al
     ...(sighting.quality ? [`Quality:       brightness ${fixed(sighting.quality.Brightness, 1)}, sharpness ${fixed(sighting.quality.Sharpness, 1)}`] : []),
     `Sighting id:   ${sighting.sightingId}`,
     `Video:         ${sighting.streamArn}, fragment ${sighting.fragmentNumber}, +${sighting.frameOffsetInSeconds.toFixed(3)} s`,
+    ...(context.snapshotUrl ? [`Snapshot:      ${context.snapshotUrl}`, `               (the link works for ${context.snapshotUrlHours ?? 24} h)`] : []),
     '',
     `At most one alert per ${known ? 'person and camera' : 'camera for unknown faces'} every ${context.cooldownSeconds} s.`,
   ];

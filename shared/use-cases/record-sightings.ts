@@ -2,11 +2,13 @@ import type { AlertPublisher } from '../adapters/alert-publisher';
 import type { AlertStateStore } from '../adapters/alert-state-store';
 import type { PersonAlertProfile, PersonRules } from '../adapters/person-rules';
 import type { SightingStore } from '../adapters/sighting-store';
+import type { SnapshotLinks } from '../adapters/snapshot-links';
 import { buildAlertMessage } from '../domain/alert-message';
 import { decideAlert, type AlertClaim, type AlertDecision, type AlertSettings } from '../domain/alert-policy';
 import type { FaceSearchRecord } from '../domain/face-search-record';
 import type { Sighting } from '../domain/model';
 import { frameTimeMs, sightingsFromRecord, type SightingSettings } from '../domain/sighting';
+import { snapshotKey } from '../domain/snapshot-key';
 import { UNKNOWN_PERSON } from '../tables';
 
 export interface RecordSightingsPorts {
@@ -15,6 +17,8 @@ export interface RecordSightingsPorts {
   people: PersonRules;
   publisher: AlertPublisher;
   logger: { warn(message: string, attributes: Record<string, unknown>): void };
+  /** With settings.snapshots: presigned links to put in the email alerts. */
+  snapshotLinks?: SnapshotLinks;
 }
 
 export interface RecordSightingsSettings {
@@ -22,6 +26,8 @@ export interface RecordSightingsSettings {
   alerts: AlertSettings;
   /** Video stream ARN → camera name. */
   cameraOf(streamArn: string): string;
+  /** The processor keeps a snapshot of every face (self mode): link each sighting to its key. */
+  snapshots?: boolean;
 }
 
 export type AlertOutcome =
@@ -65,6 +71,12 @@ export async function recordSightings(
 ): Promise<RecordOutcome> {
   const camera = settings.cameraOf(record.InputInformation.KinesisVideo.StreamArn);
   const sightings = sightingsFromRecord(record, camera, settings.sightings);
+  if (settings.snapshots) {
+    // The processor stored it under the same derived key (shared/domain/snapshot-key.ts): no lookup needed.
+    for (const s of sightings) {
+      s.snapshotKey = snapshotKey({ camera, streamArn: s.streamArn, fragmentNumber: s.fragmentNumber, frameOffsetInSeconds: s.frameOffsetInSeconds, faceIndex: s.faceIndex });
+    }
+  }
   const outcome: RecordOutcome = { camera, sightings, created: 0, alerts: [] };
 
   for (const sighting of sightings) {
@@ -94,7 +106,8 @@ async function alertFor(
   const claimed = await ports.alertState.claim(claim);
   if (claimed === 'suppressed') return { sightingId, personId, result: 'suppressed' };
 
-  const message = buildAlertMessage(sighting, { displayName: profile?.displayName, cooldownSeconds: decision.cooldownMs / 1000 });
+  const snapshotUrl = await snapshotLinkFor(sighting, ports);
+  const message = buildAlertMessage(sighting, { displayName: profile?.displayName, cooldownSeconds: decision.cooldownMs / 1000, snapshotUrl });
   const messageId = await ports.publisher.publish(message);
   try {
     await ports.alertState.markSent(claim, messageId);
@@ -107,4 +120,15 @@ async function alertFor(
     });
   }
   return { sightingId, personId, result: claimed === 'resumed' ? 'resent' : 'sent', messageId };
+}
+
+/** A link to the sighting's snapshot; an alert without it beats no alert, so a failure only logs. */
+async function snapshotLinkFor(sighting: Sighting, ports: RecordSightingsPorts): Promise<string | undefined> {
+  if (!sighting.snapshotKey || !ports.snapshotLinks) return undefined;
+  try {
+    return await ports.snapshotLinks.urlFor(sighting.snapshotKey);
+  } catch (error) {
+    ports.logger.warn('Could not sign the snapshot link; the alert goes without it', { sightingId: sighting.sightingId, error: error as Error });
+    return undefined;
+  }
 }

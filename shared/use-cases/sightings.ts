@@ -1,5 +1,6 @@
 import type { Page } from '../adapters/people-repository';
 import type { SightingHistory } from '../adapters/sighting-history';
+import type { SnapshotLinks } from '../adapters/snapshot-links';
 import type { Sighting } from '../domain/model';
 import { ValidationError } from '../errors';
 
@@ -23,6 +24,8 @@ export interface SightingView {
   confidence?: number;
   boundingBox: Sighting['boundingBox'];
   snapshotKey?: string;
+  /** Presigned link to the snapshot (when the API is given a linker). */
+  snapshotUrl?: string;
 }
 
 /**
@@ -34,6 +37,7 @@ export async function listSightings(
   filters: SightingFilters,
   now: Date,
   retentionDays: number,
+  snapshotLinks?: SnapshotLinks,
 ): Promise<{ sightings: SightingView[]; nextCursor?: string }> {
   const until = filters.until ?? now;
   const since = filters.since ?? new Date(until.getTime() - retentionDays * 86_400_000);
@@ -47,7 +51,13 @@ export async function listSightings(
     cursor: filters.cursor,
     fingerprint: JSON.stringify([filters.personId ?? null, filters.camera ?? null, filters.since?.toISOString() ?? null, filters.until?.toISOString() ?? null]),
   });
-  return { sightings: page.items.map(toView), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+  const sightings = await Promise.all(
+    page.items.map(async (s) => {
+      const view = toView(s);
+      return s.snapshotKey && snapshotLinks ? { ...view, snapshotUrl: await snapshotLinks.urlFor(s.snapshotKey) } : view;
+    }),
+  );
+  return { sightings, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
 }
 
 function toView(s: Sighting): SightingView {

@@ -219,10 +219,17 @@ describe('the packaged template: least privilege per function', () => {
     expect(actionsOf('updatePerson')).toEqual(['dynamodb:Query', 'dynamodb:UpdateItem']);
   });
 
-  it('listSightings: Query on the three sightings indexes, not the table', () => {
+  it('listSightings: Query on the three sightings indexes, not the table; reads (presigns) face snapshots only', () => {
     expect(grants('listSightings')).toEqual({
       'dynamodb:Query': [index('SightingsTable', 'byCamera'), index('SightingsTable', 'byDay'), index('SightingsTable', 'byPerson')].sort(),
+      's3:GetObject': [JSON.stringify({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${bucketName}/snapshots/*` })],
     });
+  });
+
+  it('consumeFaceSearch: may read face snapshots only (to presign the alert links), and links them only in self mode', () => {
+    expect(grants('consumeFaceSearch')['s3:GetObject']).toEqual([JSON.stringify({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${bucketName}/snapshots/*` })]);
+    const variables = (resources.ConsumeFaceSearchLambdaFunction.Properties.Environment.Variables ?? {}) as Record<string, unknown>;
+    expect(variables.PROCESSOR_SNAPSHOTS).toEqual({ 'Fn::If': ['IsManagedProcessor', 'false', 'true'] });
   });
 
   it('erasePerson: the deletes it performs, listing limited to faces/', () => {

@@ -1,0 +1,125 @@
+/** Vector index of the local Rekognition: exact float32 re-rank of ANN candidates, saved index reuse. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { VectorIndex, DIM } from '../../../local/rekognition/vector-index';
+
+function people(n: number, seed = 5): Float32Array {
+  let a = seed;
+  const rnd = () => ((a = (a * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const g = () => Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd());
+  const out = new Float32Array(n * DIM);
+  const centre = new Float32Array(DIM);
+  for (let v = 0; v < n; v++) {
+    if (v % 4 === 0) for (let d = 0; d < DIM; d++) centre[d] = g() * 0.05;
+    for (let d = 0; d < DIM; d++) out[v * DIM + d] = centre[d] + g() * 0.03;
+  }
+  return out;
+}
+
+/** Plain double-precision Euclidean distance, independent of the index's code. */
+function dist(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
+  return Math.sqrt(s);
+}
+
+const keysOf = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+describe('vector index: ANN candidates re-ranked exactly', () => {
+  test('given a large index, when searching, then hits carry exact Euclidean distances in ascending order within maxDistance', () => {
+    const n = 3000;
+    const data = people(n);
+    const index = new VectorIndex({ annThreshold: 500 });
+    index.addMany(keysOf(n), data);
+    expect(index.usesAnn).toBe(true);
+    for (let q = 0; q < 20; q++) {
+      const query = Float32Array.from(data.subarray(q * 97 * DIM, q * 97 * DIM + DIM), (v, d) => v + (((q + d) % 3) - 1) * 0.01);
+      const hits = index.search(query, 5);
+      expect(hits).toHaveLength(5);
+      for (let i = 0; i < hits.length; i++) {
+        const stored = data.subarray((hits[i].key - 1) * DIM, hits[i].key * DIM);
+        expect(hits[i].distance).toBeCloseTo(dist(stored, query), 5);
+        if (i > 0) expect(hits[i].distance).toBeGreaterThanOrEqual(hits[i - 1].distance);
+      }
+      const limit = (hits[1].distance + hits[2].distance) / 2;
+      expect(index.search(query, 5, limit).map((h) => h.key)).toEqual(hits.slice(0, 2).map((h) => h.key));
+      expect(index.search(query, 5, Infinity, hits[0].key).map((h) => h.key)).not.toContain(hits[0].key);
+    }
+  });
+
+  test('given faces added after a bulk load, when searching, then they are found through the ANN index', () => {
+    const n = 2000;
+    const data = people(n + 10, 9);
+    const index = new VectorIndex({ annThreshold: 500 });
+    index.addMany(keysOf(n), data.subarray(0, n * DIM));
+    index.search(data.subarray(0, DIM), 1); // builds the graph
+    for (let i = n; i < n + 10; i++) index.add(i + 1, data.subarray(i * DIM, i * DIM + DIM));
+    for (let i = n; i < n + 10; i++) expect(index.search(data.subarray(i * DIM, i * DIM + DIM), 1)[0]).toEqual({ key: i + 1, distance: 0 });
+  });
+});
+
+describe('vector index: saved ANN index', () => {
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vindex-'))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('given a saved index for the same faces and settings, when reloading, then it is loaded, not rebuilt, and answers the same', () => {
+    const n = 2500;
+    const data = people(n);
+    const file = path.join(dir, 'index.usearch');
+    const first = new VectorIndex({ annThreshold: 1000 });
+    first.addMany(keysOf(n), data);
+    expect(first.saveAnn(file)).toBe(true);
+
+    const again = new VectorIndex({ annThreshold: 1000 });
+    const build = jest.spyOn(again, 'buildAnn');
+    again.addMany(keysOf(n), data);
+    expect(again.loadAnn(file)).toBe(true);
+    expect(build).not.toHaveBeenCalled();
+    for (let q = 0; q < 10; q++) {
+      const query = data.subarray(q * 211 * DIM, q * 211 * DIM + DIM);
+      expect(again.search(query, 3)).toEqual(first.search(query, 3));
+    }
+  });
+
+  test('given a saved index built with other settings or for other faces, when reloading, then it is rebuilt', () => {
+    const n = 1500;
+    const data = people(n);
+    const file = path.join(dir, 'index.usearch');
+    const saved = new VectorIndex({ annThreshold: 1000, connectivity: 8 });
+    saved.addMany(keysOf(n), data);
+    saved.saveAnn(file);
+
+    const otherSettings = new VectorIndex({ annThreshold: 1000 });
+    otherSettings.addMany(keysOf(n), data);
+    expect(otherSettings.loadAnn(file)).toBe(false);
+    expect(otherSettings.search(data.subarray(7 * DIM, 8 * DIM), 1)[0].key).toBe(8);
+
+    const otherFaces = new VectorIndex({ annThreshold: 1000, connectivity: 8 });
+    otherFaces.addMany(keysOf(n - 1), data.subarray(0, (n - 1) * DIM));
+    expect(otherFaces.loadAnn(file)).toBe(false);
+    expect(otherFaces.search(data.subarray(9 * DIM, 10 * DIM), 1)[0].key).toBe(10);
+  });
+});
+
+describe('vector index: keys', () => {
+  test('given small, huge and negative keys, when adding and removing, then every key keeps its own vector', () => {
+    const index = new VectorIndex({ annThreshold: Infinity });
+    const keys = [1, 3, 5_000_000_000, -2, 7, 2 ** 40 + 1];
+    const data = people(keys.length, 11);
+    keys.forEach((k, i) => index.add(k, data.subarray(i * DIM, i * DIM + DIM)));
+    expect(index.remove(1)).toBe(true);
+    expect(index.remove(-2)).toBe(true);
+    expect(index.remove(-2)).toBe(false);
+    expect(index.size).toBe(4);
+    keys.forEach((k, i) => {
+      const gone = k === 1 || k === -2;
+      expect(index.has(k)).toBe(!gone);
+      if (!gone) {
+        expect(Array.from(index.vector(k) as Float32Array)).toEqual(Array.from(data.subarray(i * DIM, i * DIM + DIM)));
+        expect(index.exact(data.subarray(i * DIM, i * DIM + DIM), 1)[0]).toEqual({ key: k, distance: 0 });
+      } else expect(index.vector(k)).toBeNull();
+    });
+  });
+});
