@@ -27,7 +27,7 @@ import type {
 } from '@aws-sdk/client-rekognition';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { EnginePool } from './engine/pool';
-import type { AnalyzeResult, RawFace } from './engine/types';
+import type { AnalyzeOptions, AnalyzeResult, RawFace } from './engine/types';
 import { RekognitionError, inUse, invalidParameter, invalidToken, limitExceeded, notFound, alreadyExists } from './errors';
 import { needsEngineAttributes, qualityReasons, toBoundingBox, toFaceDetail } from './facedetail';
 import { loadImage, type LoadedImage } from './images';
@@ -135,6 +135,8 @@ export class RekognitionService {
   /** Replaces the stream processor runner (the video side, built elsewhere). */
   setRunner(runner: StreamProcessorRunner): void {
     this.streamProcessors.runner = runner;
+    // Processors that were running before a restart resumed with the previous runner: run them on this one.
+    this.streamProcessors.resume();
   }
 
   get engine(): EnginePool {
@@ -202,8 +204,8 @@ export class RekognitionService {
     return list as Attribute[];
   }
 
-  private async analyze(image: LoadedImage, attributes: boolean): Promise<AnalyzeResult> {
-    return this.engine.analyze(image.bytes, { attributes });
+  private async analyze(image: LoadedImage, attributes: boolean, descriptors: AnalyzeOptions['descriptors']): Promise<AnalyzeResult> {
+    return this.engine.analyze(image.bytes, { attributes, descriptors });
   }
 
   private faceOf(f: StoredFace): Face {
@@ -310,7 +312,7 @@ export class RekognitionService {
     check.done();
     const c = this.collection(id);
     const image = await loadImage(body.Image, () => this.s3());
-    const analysis = await this.analyze(image, needsEngineAttributes(attributes));
+    const analysis = await this.analyze(image, needsEngineAttributes(attributes), 'all');
     const scale = image.width / analysis.width;
     const faces = [...analysis.faces].sort((a, b) => area(b) - area(a));
     const detail = (f: RawFace) => toFaceDetail(f, analysis.width, analysis.height, { attributes });
@@ -358,7 +360,8 @@ export class RekognitionService {
     if (body.Image === undefined) check.problem('image', null, 'Member must not be null');
     check.done();
     const image = await loadImage(body.Image, () => this.s3());
-    const analysis = await this.analyze(image, needsEngineAttributes(attributes));
+    // DetectFaces returns no descriptor: the engine skips the recognition net.
+    const analysis = await this.analyze(image, needsEngineAttributes(attributes), 'none');
     const faces = [...analysis.faces].sort((a, b) => area(b) - area(a)).slice(0, MAX_FACES_PER_IMAGE);
     return { FaceDetails: faces.map((f) => toFaceDetail(f, analysis.width, analysis.height, { attributes })) };
   }
@@ -373,7 +376,8 @@ export class RekognitionService {
     check.done();
     const c = this.collection(id);
     const image = await loadImage(body.Image, () => this.s3());
-    const analysis = await this.analyze(image, false);
+    // Only the largest face is searched, so only it needs a descriptor.
+    const analysis = await this.analyze(image, false, 'largest');
     if (!analysis.faces.length) throw invalidParameter('There are no faces in the image. Should be at least 1.');
     const largest = analysis.faces.reduce((m, f) => (area(f) > area(m) ? f : m));
     if (qualityReasons(largest, filter, image.width / analysis.width).length)

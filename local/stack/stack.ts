@@ -10,6 +10,7 @@ import path from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, waitUntilTableExists, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { CreateStreamCommand as CreateVideoStreamCommand, DescribeStreamCommand as DescribeVideoStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
+import { KinesisVideoArchivedMediaClient } from '@aws-sdk/client-kinesis-video-archived-media';
 import { CreateCollectionCommand, CreateStreamProcessorCommand, RekognitionClient } from '@aws-sdk/client-rekognition';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
@@ -24,6 +25,7 @@ import { assertPortFree, startDynamoDb, startKinesis, startMailCatcher, startS3,
 import { fileLogger, LocalFunction, type FunctionDefinition } from './functions';
 import { startHttpApi, type CorsConfiguration, type HttpRoute } from './http-api';
 import { startLambdaApi } from './lambda-api';
+import { managedProcessorRunner } from './self-processor-runner';
 import { KinesisPoller, sqsOnFailureDestination, type KinesisOnFailureRecord } from './kinesis-poller';
 import { packageService } from './package-service';
 import { S3NotificationRouter, type LambdaNotification } from './s3-notifications';
@@ -287,6 +289,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const kinesisClient = new KinesisClient(clientConfig);
     const rekognitionClient = new RekognitionClient(clientConfig);
     const videoClient = new KinesisVideoClient(clientConfig);
+    // A managed stream processor started on the twin analyses its video with the self processor's code, so
+    // `processorMode: managed` behaves as on AWS. Like AWS's, it keeps no snapshots.
+    rekognition.service.setRunner(
+      managedProcessorRunner({
+        clients: {
+          kinesisVideo: videoClient,
+          archivedMediaAt: (dataEndpoint) => new KinesisVideoArchivedMediaClient({ ...clientConfig, endpoint: dataEndpoint }),
+          rekognition: rekognitionClient,
+          kinesis: kinesisClient,
+        },
+        // Video streams are named <service>-<stage>-<camera> (resources/cameras.js).
+        cameraOf: (videoStream) => (videoStream.startsWith(`${stackName}-`) ? videoStream.slice(stackName.length + 1) : videoStream),
+        logger: { info: (message) => debug(`processor: ${message}`), warn: (message) => warn(`processor: ${message}`) },
+      }),
+    );
 
     const definitions: FunctionDefinition[] = [];
     const notificationsByBucket = new Map<string, LambdaNotification[]>();

@@ -1,9 +1,9 @@
 /**
  * Video in, records and sightings out, end to end on the local stack: a real H.264 video of a registered
  * person and a stranger is streamed (PutMedia, real time, the `facewatch camera` path) into the camera's
- * Kinesis video stream; the processor is started and stopped through the REST API. Then the local
- * Rekognition's managed stream-processor runner (the hook `processorMode: managed` uses on the twin) is run
- * on the same video: its records must pass the same decoder as the self processor's.
+ * Kinesis video stream; the processor is started and stopped through the REST API. Then a managed stream
+ * processor is created and started on the twin with Rekognition's own API (what `processorMode: managed`
+ * does): it runs on the same video, and its records must pass the same decoder as the self processor's.
  * One stack for the file (packaging + start ≈ 30–60 s); the tests build on each other, in order.
  */
 import '../support/quiet-logs';
@@ -11,13 +11,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
-import { KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
-import { KinesisVideoArchivedMediaClient } from '@aws-sdk/client-kinesis-video-archived-media';
-import { RekognitionClient } from '@aws-sdk/client-rekognition';
+import {
+  CreateStreamProcessorCommand,
+  DescribeStreamProcessorCommand,
+  RekognitionClient,
+  StartStreamProcessorCommand,
+  StopStreamProcessorCommand,
+} from '@aws-sdk/client-rekognition';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { streamCamera } from '../../local/kinesis-video/camera';
 import { LOCAL_CREDENTIALS, startLocalStack, type LocalStack } from '../../local/stack/stack';
-import { managedProcessorRunner } from '../../local/stack/self-processor-runner';
 import { MARCO, STRANGERS, cropFace, sourcePath } from '../../local/demo/cast';
 import { sleep, StackClient, streamArns, type ProcessorView, type SightingItem } from '../../local/demo/harness';
 import { buildVideo } from '../../local/demo/video';
@@ -169,37 +172,38 @@ describe('video → processor → records and sightings (local stack)', () => {
     selfRecords = later;
   });
 
-  it('the managed processor runner (processorMode: managed on the twin) writes records that pass the same decoder as the self processor', async () => {
-    const config = { region: stack.stackInfo.region, endpoint: stack.endpoint, credentials: LOCAL_CREDENTIALS, requestHandler: new NodeHttpHandler() };
-    const runner = managedProcessorRunner({
-      clients: {
-        kinesisVideo: new KinesisVideoClient(config),
-        archivedMediaAt: (endpoint) => new KinesisVideoArchivedMediaClient({ ...config, endpoint }),
-        rekognition: new RekognitionClient(config),
-        kinesis,
-      },
-      cameraOf: () => CAMERA,
-    });
+  it('a managed stream processor on the twin (the seed\'s create/start/stop-stream-processor) writes records that pass the same decoder as the self processor', async () => {
+    // given: the seed's commands, through the stack's single endpoint
+    const rekognition = new RekognitionClient({ region: stack.stackInfo.region, endpoint: stack.endpoint, credentials: LOCAL_CREDENTIALS });
     const arns = streamArns(stack.stackInfo.resources, processor);
-    const managed = {
-      Name: 'e2e-managed',
-      Input: { KinesisVideoStream: { Arn: arns.video } },
-      Output: { KinesisDataStream: { Arn: arns.data } },
-      Settings: { FaceSearch: { CollectionId: processor.settings.collectionId, FaceMatchThreshold: processor.settings.faceMatchThreshold } },
-    };
-    let failure: string | undefined;
-    runner.start(managed, { sessionId: 'e2e', fail: (message) => (failure = message) });
+    const name = 'e2e-managed';
+    await rekognition.send(
+      new CreateStreamProcessorCommand({
+        Name: name,
+        Input: { KinesisVideoStream: { Arn: arns.video } },
+        Output: { KinesisDataStream: { Arn: arns.data } },
+        RoleArn: 'arn:aws:iam::000000000000:role/e2e-stream-processor',
+        Settings: { FaceSearch: { CollectionId: processor.settings.collectionId, FaceMatchThreshold: processor.settings.faceMatchThreshold } },
+      }),
+    );
     const before = selfRecords.length;
+
+    // when
+    await rekognition.send(new StartStreamProcessorCommand({ Name: name }));
     const all = await eventually(
-      'records from the managed runner with a matched face',
+      'records from the managed processor with a matched face',
       async () => {
         const records = await readDataStream(kinesis, processor.dataStream.name!);
         const fresh = records.slice(before).map((r) => decodeFaceSearchRecord(r.data));
         return fresh.some((r) => r.FaceSearchResponse.some((f) => f.MatchedFaces.length > 0)) ? records : undefined;
       },
       90_000,
-    ).finally(() => runner.stop(managed));
-    expect(failure).toBeUndefined();
+    ).finally(() => rekognition.send(new StopStreamProcessorCommand({ Name: name })));
+
+    // then
+    const described = await rekognition.send(new DescribeStreamProcessorCommand({ Name: name }));
+    expect(described.Status === 'STOPPED' || described.Status === 'STOPPING').toBe(true);
+    expect(described.StatusMessage ?? '').not.toMatch(/fail/i);
 
     // Same decoder, same shape: every record of both modes decodes, with the same fields filled.
     const selfDecoded = selfRecords.map((r) => decodeFaceSearchRecord(r.data));
