@@ -8,7 +8,7 @@ import { s3 } from '../../shared/clients/s3';
 import { env, loadConfig } from '../../shared/config';
 import { decodeS3EventKey } from '../../shared/domain/photo-key';
 import { logger } from '../../shared/observability';
-import { handlePhotoEvent, type IndexPhotoPorts, type PhotoEvent } from '../../shared/use-cases/index-photo';
+import { handlePhotoEvents, type IndexPhotoPorts, type PhotoEvent } from '../../shared/use-cases/index-photo';
 
 const config = loadConfig({ ...env.peopleTable, ...env.collection, ...env.facesBucket });
 
@@ -39,41 +39,31 @@ export function toPhotoEvent(record: S3EventRecord): PhotoEvent | undefined {
   };
 }
 
-/**
- * Each record is handled on its own: a bad photo becomes a rejection record and never affects the others.
- * A record that fails for a reason worth retrying (throttling, an outage) fails the invocation after the
- * others are done, so S3's asynchronous invoke retries it; the records already done are then no-ops.
- */
-export async function main(event: S3Event, deps: IndexPhotoPorts = ports, bucket = config.FACES_BUCKET) {
-  const failures: { key: string; error: Error }[] = [];
-  let done = 0;
+/** Photo events of this bucket's records; other records are logged and left alone. */
+export function photoEventsOf(event: S3Event, bucket: string): PhotoEvent[] {
+  const events: PhotoEvent[] = [];
   for (const record of event.Records ?? []) {
     const photoEvent = toPhotoEvent(record);
-    if (!photoEvent) {
-      logger.warn('Ignoring an S3 record this function does not handle', { eventName: record.eventName });
-      continue;
-    }
-    if (photoEvent.bucket !== bucket) {
-      logger.warn('Ignoring a record from another bucket', { bucket: photoEvent.bucket, expected: bucket });
-      continue;
-    }
-    try {
-      const outcome = await handlePhotoEvent(photoEvent, deps);
-      done++;
-      const log = outcome.outcome === 'rejected' ? logger.warn.bind(logger) : logger.info.bind(logger);
-      log(`Photo ${outcome.outcome}`, { key: photoEvent.key, type: photoEvent.type, ...outcome });
-    } catch (error) {
-      logger.error('Photo event failed; the invocation will be retried', { key: photoEvent.key, type: photoEvent.type, error: error as Error });
-      failures.push({ key: photoEvent.key, error: error as Error });
-    }
+    if (!photoEvent) logger.warn('Ignoring an S3 record this function does not handle', { eventName: record.eventName });
+    else if (photoEvent.bucket !== bucket) logger.warn('Ignoring a record from another bucket', { bucket: photoEvent.bucket, expected: bucket });
+    else events.push(photoEvent);
   }
+  return events;
+}
+
+/**
+ * A failure worth retrying (throttling, an outage) fails the invocation once every other record is done, so
+ * S3's asynchronous invoke retries it.
+ */
+export async function main(event: S3Event, deps: IndexPhotoPorts = ports, bucket = config.FACES_BUCKET) {
+  const { processed, failures } = await handlePhotoEvents(photoEventsOf(event, bucket), deps, logger);
   if (failures.length > 0) {
     throw new AggregateError(
       failures.map((f) => f.error),
-      `${failures.length} photo event(s) failed (${failures.map((f) => f.key).join(', ')}); ${done} succeeded and are safe to replay`,
+      `${failures.length} photo event(s) failed (${failures.map((f) => f.key).join(', ')}); ${processed} succeeded and are safe to replay`,
     );
   }
-  return { processed: done };
+  return { processed };
 }
 
 export const handler = (event: S3Event) => main(event);

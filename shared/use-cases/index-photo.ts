@@ -30,6 +30,44 @@ export interface IndexPhotoPorts {
   now: () => Date;
 }
 
+/** Where the outcome of each photo event is reported (the function's structured logger). */
+export interface PhotoEventLog {
+  info(message: string, details: Record<string, unknown>): void;
+  warn(message: string, details: Record<string, unknown>): void;
+  error(message: string, details: Record<string, unknown>): void;
+}
+
+/** A photo event that failed for a reason worth retrying. */
+export interface PhotoEventFailure {
+  key: string;
+  error: Error;
+}
+
+/**
+ * Handles the photo events of one notification, each on its own: a bad photo becomes a rejection record and
+ * never affects the others; a failure worth retrying is collected, so the caller can fail the invocation
+ * after the others are done (the ones done are then no-ops when the event is replayed).
+ */
+export async function handlePhotoEvents(
+  events: PhotoEvent[],
+  ports: IndexPhotoPorts,
+  log: PhotoEventLog,
+): Promise<{ processed: number; failures: PhotoEventFailure[] }> {
+  const failures: PhotoEventFailure[] = [];
+  let processed = 0;
+  for (const event of events) {
+    try {
+      const outcome = await handlePhotoEvent(event, ports);
+      processed++;
+      (outcome.outcome === 'rejected' ? log.warn : log.info).call(log, `Photo ${outcome.outcome}`, { key: event.key, type: event.type, ...outcome });
+    } catch (error) {
+      log.error('Photo event failed; the invocation will be retried', { key: event.key, type: event.type, error });
+      failures.push({ key: event.key, error: error as Error });
+    }
+  }
+  return { processed, failures };
+}
+
 /** Concurrent writers for one key are rare (S3 retries, quick overwrites): a few rounds settle them. */
 const MAX_ROUNDS = 3;
 
