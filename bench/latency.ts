@@ -85,12 +85,18 @@ async function main(): Promise<void> {
     const kinesis = new KinesisClient({ region: stack.stackInfo.region, endpoint: stack.endpoint, credentials: LOCAL_CREDENTIALS, requestHandler: new NodeHttpHandler() });
     const streamName = processor.dataStream.name!;
     const arrivals: number[] = [];
+    /** Frame time (producer clock, ms) → when its record reached the face-search stream. */
+    const arrivalOfFrame = new Map<number, number>();
     const { Shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
     for (const shard of Shards) {
       let { ShardIterator } = await kinesis.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }));
       for (let i = 0; ShardIterator && i < 1000; i++) {
         const page = await kinesis.send(new GetRecordsCommand({ ShardIterator, Limit: 1000 }));
-        for (const r of page.Records ?? []) arrivals.push(r.ApproximateArrivalTimestamp!.getTime());
+        for (const r of page.Records ?? []) {
+          arrivals.push(r.ApproximateArrivalTimestamp!.getTime());
+          const video = JSON.parse(Buffer.from(r.Data!).toString('utf8')).InputInformation.KinesisVideo;
+          arrivalOfFrame.set(Math.round((video.ProducerTimestamp + video.FrameOffsetInSeconds) * 1000), r.ApproximateArrivalTimestamp!.getTime());
+        }
         if (!page.Records?.length) break;
         ShardIterator = page.NextShardIterator;
       }
@@ -99,6 +105,14 @@ async function main(): Promise<void> {
     const spanS = arrivals.length > 1 ? (arrivals[arrivals.length - 1] - arrivals[0]) / 1000 : NaN;
     const fps = arrivals.length > 1 ? (arrivals.length - 1) / spanS : NaN;
 
+    // Where the latency goes: ingest → record in the face-search stream (video service + processor), then
+    // record → alert (event source mapping poll/batching + consumer + SNS).
+    const split = alerts
+      .filter((a) => a.seenAt && arrivalOfFrame.has(Date.parse(a.seenAt)))
+      .map((a) => ({ person: a.person, videoS: (Date.parse(a.seenAt!) - camera.producerStartMs) / 1000, toRecord: (arrivalOfFrame.get(Date.parse(a.seenAt!))! - Date.parse(a.seenAt!)) / 1000, toAlert: (a.publishedMs - arrivalOfFrame.get(Date.parse(a.seenAt!))!) / 1000 }));
+    const med = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+    console.log(`per alert (person @video time: ingest→record + record→alert, s): ${split.map((x) => `${(x.person ?? '?').replace(/:.*/, '')} @${x.videoS.toFixed(1)} s: ${x.toRecord.toFixed(2)}+${x.toAlert.toFixed(2)}`).join('; ')}`);
+    console.log(`median ingest→record ${med(split.map((x) => x.toRecord)).toFixed(2)} s, record→alert ${med(split.map((x) => x.toAlert)).toFixed(2)} s`);
     console.log(`alerts: ${latencies.length} (expected about ${scenes.length}); latencies (s): ${latencies.map((l) => l.toFixed(2)).join(' ')}`);
     console.log(`frames analysed: ${arrivals.length} over ${spanS.toFixed(1)} s of processing for ${seconds} s of video at 5 frames/s sampling (${Math.round(seconds * 5)} frames)`);
     console.log(`p50_s=${percentile(latencies, 50).toFixed(2)} p95_s=${percentile(latencies, 95).toFixed(2)} fps=${fps.toFixed(2)}`);

@@ -62,6 +62,7 @@ export function workerDependencies(functionName: string): WorkerDependencies {
         faceMatchThreshold: config.FACE_MATCH_THRESHOLD,
         maxFaces: config.PROCESSOR_MAX_FACES,
         samplingFps: config.PROCESSOR_SAMPLING_FPS,
+        searchReuseSeconds: config.PROCESSOR_SEARCH_REUSE_SECONDS,
         snapshots: Boolean(snapshots),
       };
     },
@@ -97,6 +98,8 @@ export async function handler(event: unknown, context: Pick<Context, 'functionNa
     metrics.addDimension('camera', parsed.data.camera);
     metrics.addMetric('FramesAnalysed', 'Count', outcome.slice.framesAnalysed);
     metrics.addMetric('FacesFound', 'Count', outcome.slice.facesFound);
+    metrics.addMetric('FacesSearched', 'Count', outcome.slice.facesSearched);
+    metrics.addMetric('SearchesReused', 'Count', outcome.slice.searchesReused);
     metrics.addMetric('VideoSkippedSeconds', 'Seconds', outcome.slice.skippedMs / 1000);
     metrics.publishStoredMetrics();
   }

@@ -205,7 +205,8 @@ export class RekognitionService {
   }
 
   private async analyze(image: LoadedImage, attributes: boolean, descriptors: AnalyzeOptions['descriptors']): Promise<AnalyzeResult> {
-    return this.engine.analyze(image.bytes, { attributes, descriptors });
+    // Searches jump the engine's queue (see EnginePool.analyze).
+    return this.engine.analyze(image.bytes, { attributes, descriptors }, descriptors === 'largest');
   }
 
   private faceOf(f: StoredFace): Face {

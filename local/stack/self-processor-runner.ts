@@ -110,6 +110,8 @@ export interface ManagedRunnerOptions {
   /** Camera name of a video stream (snapshots are filed per camera); default: the stream's name. */
   cameraOf?: (videoStreamName: string) => string;
   samplingFps?: number;
+  /** Default DEFAULT_SEARCH_REUSE_SECONDS, as a deployment's. */
+  searchReuseSeconds?: number;
   maxFaces?: number;
   tuning?: Partial<SliceTuning>;
   logger?: SliceLogger;
@@ -145,6 +147,7 @@ export function managedProcessorRunner(options: ManagedRunnerOptions) {
           faceMatchThreshold: faceSearch.FaceMatchThreshold ?? 80,
           maxFaces: options.maxFaces ?? 5,
           samplingFps: options.samplingFps ?? 5,
+          ...(options.searchReuseSeconds !== undefined ? { searchReuseSeconds: options.searchReuseSeconds } : {}),
           snapshots: Boolean(options.clients.s3 && options.clients.snapshotBucket),
         },
         ports: slicePorts(options.clients, { videoStream: video, dataStream: dataStreamName(dataArn) }),

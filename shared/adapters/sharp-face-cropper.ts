@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { signatureOf, type Signature } from '../domain/face-tracker';
 import type { Box } from '../domain/frame-analysis';
 import type { FaceCrop, FaceCropper } from '../use-cases/analyse-video-slice';
 
@@ -23,17 +24,25 @@ export class SharpFaceCropper implements FaceCropper {
 
   async crop(frame: Uint8Array, region: Box): Promise<FaceCrop> {
     const { data, width, height, channels } = await this.decode(frame);
-    const left = clamp(Math.floor(region.Left * width), 0, width - 1);
-    const top = clamp(Math.floor(region.Top * height), 0, height - 1);
-    const right = clamp(Math.ceil((region.Left + region.Width) * width), left + 1, width);
-    const bottom = clamp(Math.ceil((region.Top + region.Height) * height), top + 1, height);
-    const w = right - left;
-    const h = bottom - top;
+    const { left, top, w, h } = pixels(region, width, height);
     let pipeline = sharp(data, { raw: { width, height, channels } }).extract({ left, top, width: w, height: h });
     const scale = MIN_SIDE / Math.min(w, h);
     if (scale > 1) pipeline = pipeline.resize(Math.round(w * scale), Math.round(h * scale), { kernel: 'lanczos3' });
     const image = await pipeline.jpeg({ quality: this.jpegQuality }).toBuffer();
     return { image, region: { Left: left / width, Top: top / height, Width: w / width, Height: h / height } };
+  }
+
+  /** A 12×12 grey thumbnail of the face box (no padding: the background must not count), normalised. */
+  async signature(frame: Uint8Array, region: Box): Promise<Signature> {
+    const { data, width, height, channels } = await this.decode(frame);
+    const { left, top, w, h } = pixels(region, width, height);
+    const grey = await sharp(data, { raw: { width, height, channels } })
+      .extract({ left, top, width: w, height: h })
+      .greyscale()
+      .resize(SIGNATURE_SIDE, SIGNATURE_SIDE, { fit: 'fill' })
+      .raw()
+      .toBuffer();
+    return signatureOf(grey.subarray(0, SIGNATURE_SIDE * SIGNATURE_SIDE));
   }
 
   private decode(frame: Uint8Array): Promise<Decoded> {
@@ -51,3 +60,14 @@ export class SharpFaceCropper implements FaceCropper {
 }
 
 const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, v));
+
+const SIGNATURE_SIDE = 12;
+
+/** A region (ratios) as whole pixels inside the frame, at least one pixel a side. */
+function pixels(region: Box, width: number, height: number): { left: number; top: number; w: number; h: number } {
+  const left = clamp(Math.floor(region.Left * width), 0, width - 1);
+  const top = clamp(Math.floor(region.Top * height), 0, height - 1);
+  const right = clamp(Math.ceil((region.Left + region.Width) * width), left + 1, width);
+  const bottom = clamp(Math.ceil((region.Top + region.Height) * height), top + 1, height);
+  return { left, top, w: right - left, h: bottom - top };
+}

@@ -12,10 +12,21 @@ import {
   type Box,
   type DetectedFaceInput,
   type FaceMatchInput,
+  type FrameLocation,
   type StreamProcessorRecord,
   type TimestampDomain,
   type VideoFragment,
 } from '../domain/frame-analysis';
+import {
+  DEFAULT_TRACKER_SETTINGS,
+  advanceTracks,
+  decideFaces,
+  emptyTrackerState,
+  type FaceDecision,
+  type Signature,
+  type TrackerSettings,
+  type TrackerState,
+} from '../domain/face-tracker';
 import { snapshotKey } from '../domain/snapshot-key';
 
 /**
@@ -72,6 +83,11 @@ export interface FaceCrop {
 
 export interface FaceCropper {
   crop(frame: Uint8Array, region: Box): Promise<FaceCrop>;
+  /**
+   * The face's appearance in `region` (shared/domain/face-tracker.ts's Signature), so that the tracker notices
+   * another person in the same place. Without it, faces are tracked by their boxes alone.
+   */
+  signature?(frame: Uint8Array, region: Box): Promise<Signature>;
 }
 
 export interface OutgoingRecord {
@@ -139,7 +155,16 @@ export interface ProcessorSettings {
   samplingFps: number;
   /** Keep a JPEG of each face under snapshots/<camera>/ (shared/domain/snapshot-key.ts). */
   snapshots: boolean;
+  /**
+   * A face tracked from the previous analysed frame (boxes overlapping) reuses its last SearchFacesByImage
+   * result for this long instead of being searched again (shared/domain/face-tracker.ts); 0 searches every
+   * face of every frame. Default DEFAULT_SEARCH_REUSE_SECONDS.
+   */
+  searchReuseSeconds?: number;
 }
+
+export const DEFAULT_SEARCH_REUSE_SECONDS = 1;
+export const MAX_SEARCH_REUSE_SECONDS = 60;
 
 export interface SliceTuning {
   /** Margin around each face in its crop, as a fraction of the face box per side. */
@@ -182,8 +207,11 @@ export function validateSettings(settings: ProcessorSettings): ProcessorSettings
   if (!(Number.isInteger(settings.maxFaces) && settings.maxFaces >= 1 && settings.maxFaces <= 4096))
     problems.push(`maxFaces ${settings.maxFaces} must be an integer from 1 to 4096`);
   if (!settings.collectionId) problems.push('collectionId is empty');
+  const reuse = settings.searchReuseSeconds ?? DEFAULT_SEARCH_REUSE_SECONDS;
+  if (!(reuse >= 0 && reuse <= MAX_SEARCH_REUSE_SECONDS))
+    problems.push(`searchReuseSeconds ${settings.searchReuseSeconds} must be from 0 (search every frame) to ${MAX_SEARCH_REUSE_SECONDS}`);
   if (problems.length) throw new ProcessorSettingsError(`Bad processor settings for camera "${settings.camera}": ${problems.join('; ')}`);
-  return { ...settings, faceMatchThreshold: Math.max(MIN_FACE_MATCH_THRESHOLD, settings.faceMatchThreshold) };
+  return { ...settings, faceMatchThreshold: Math.max(MIN_FACE_MATCH_THRESHOLD, settings.faceMatchThreshold), searchReuseSeconds: reuse };
 }
 
 // ---------- errors ----------
@@ -232,6 +260,9 @@ export interface SliceResult {
   framesAnalysed: number;
   recordsWritten: number;
   facesFound: number;
+  /** Faces searched with SearchFacesByImage, and faces that reused their track's last search instead. */
+  facesSearched: number;
+  searchesReused: number;
   /** Video skipped because the processor fell more than maxLagMs behind. */
   skippedMs: number;
   /** 'deadline': time is up, chain on; 'stopped': the processor was stopped or another worker took over. */
@@ -247,12 +278,19 @@ export async function analyseVideoSlice(input: SliceInput, deps: SliceDependenci
   const { frames, clock, progress, logger } = deps;
   const interval = samplingIntervalMs(settings.samplingFps);
   const streamArn = await frames.streamArn();
+  const reuseMs = (settings.searchReuseSeconds ?? DEFAULT_SEARCH_REUSE_SECONDS) * 1000;
+  const tracking: Tracking = {
+    settings: { ...DEFAULT_TRACKER_SETTINGS, reuseMs, maxGapMs: Math.max(DEFAULT_TRACKER_SETTINGS.maxGapMs, reuseMs) },
+    state: emptyTrackerState(),
+  };
   const result: SliceResult = {
     cursorMs: input.cursorMs,
     lastFrameMs: input.lastFrameMs,
     framesAnalysed: 0,
     recordsWritten: 0,
     facesFound: 0,
+    facesSearched: 0,
+    searchesReused: 0,
     skippedMs: 0,
     ended: 'deadline',
   };
@@ -288,17 +326,13 @@ export async function analyseVideoSlice(input: SliceInput, deps: SliceDependenci
       const sampled = await frames.getFrames(times[0], times[times.length - 1], interval);
       const fresh = freshFrames(sampled, result.lastFrameMs);
 
-      const analysed = await mapWithConcurrency(fresh, tuning.concurrency, (frame) =>
-        analyseFrame(frame, fragments, streamArn, settings, tuning, deps),
-      );
+      // Each record goes out as soon as its frame and the earlier ones are analysed, not at the end of the window.
+      const writer = new OrderedWriter(progress, deps.sink, clock);
+      const analysed = await analyseFrames(fresh, fragments, streamArn, settings, tuning, tracking, deps, (index, frame) => writer.done(index, frame));
       const records = analysed.filter((r): r is AnalysedFrame => r !== undefined);
-
-      if (records.length) {
-        // The processor may have been stopped while we analysed: write nothing after a stop.
-        if (!(await progress.renew())) return { ...result, ended: 'stopped' };
-        lastRenewMs = clock.now();
-        await deps.sink.put(records.map(({ outgoing }) => outgoing));
-      }
+      await writer.finish();
+      if (writer.renewedAtMs !== undefined) lastRenewMs = writer.renewedAtMs;
+      if (writer.stopped) return { ...result, ended: 'stopped' };
 
       const next = {
         cursorMs: times[times.length - 1] + interval,
@@ -310,8 +344,12 @@ export async function analyseVideoSlice(input: SliceInput, deps: SliceDependenci
       Object.assign(result, next);
       result.recordsWritten += records.length;
       result.facesFound += records.reduce((n, r) => n + r.faces, 0);
+      result.facesSearched += records.reduce((n, r) => n + r.searched, 0);
+      result.searchesReused += records.reduce((n, r) => n + r.reused, 0);
       failures = 0;
     } catch (error) {
+      // The window is analysed again: start tracking afresh rather than from frames whose records were not written.
+      tracking.state = emptyTrackerState();
       const permanent = permanentFailure(error);
       if (permanent) throw permanent;
       failures += 1;
@@ -340,16 +378,70 @@ function freshFrames(sampled: readonly SampledFrame[], lastFrameMs: number | und
 interface AnalysedFrame {
   outgoing: OutgoingRecord;
   faces: number;
+  /** Faces searched with SearchFacesByImage / faces that reused their track's result. */
+  searched: number;
+  reused: number;
 }
 
-async function analyseFrame(
-  frame: SampledFrame & { image: Uint8Array },
+/** The face tracker of a slice: its settings and the tracks of the last analysed frame. */
+interface Tracking {
+  settings: TrackerSettings;
+  /** A track's result is its search in flight: the next frame can reuse it before it has answered. */
+  state: TrackerState<Promise<FaceMatchInput[]>>;
+}
+
+type UsableFrame = SampledFrame & { image: Uint8Array };
+
+/**
+ * The window's frames, `tuning.concurrency` at once, records in frame order. DetectFaces runs concurrently;
+ * with search reuse on, each frame decides which faces to search after the previous frame has decided (the
+ * tracks it left), but does not wait for that frame's searches to answer.
+ */
+async function analyseFrames(
+  fresh: readonly UsableFrame[],
   fragments: readonly VideoFragment[],
   streamArn: string,
   settings: ProcessorSettings,
   tuning: SliceTuning,
+  tracking: Tracking,
   deps: SliceDependencies,
-): Promise<AnalysedFrame | undefined> {
+  analysed: (index: number, frame: AnalysedFrame | undefined) => void,
+): Promise<(AnalysedFrame | undefined)[]> {
+  const ordered = tracking.settings.reuseMs > 0;
+  const turns = fresh.map(() => deferred());
+  return mapWithConcurrency(
+    fresh.map((frame, index) => ({ frame, index })),
+    tuning.concurrency,
+    async ({ frame, index }) => {
+      try {
+        const detection = await detectFrame(frame, fragments, streamArn, settings, deps, ordered);
+        if (ordered && index > 0) await turns[index - 1].promise;
+        const result = detection ? await analyseFrame(frame, detection, settings, tuning, tracking, deps, () => turns[index].resolve()) : undefined;
+        analysed(index, result);
+        return result;
+      } finally {
+        turns[index].resolve();
+      }
+    },
+  );
+}
+
+interface Detection {
+  location: FrameLocation;
+  detected: DetectedFaceInput[];
+  /** Per detected face with a usable box, when faces are tracked and the cropper can tell. */
+  signatures?: (Signature | undefined)[];
+}
+
+/** Where the frame sits and its faces; undefined when the frame cannot be analysed (logged). */
+async function detectFrame(
+  frame: UsableFrame,
+  fragments: readonly VideoFragment[],
+  streamArn: string,
+  settings: ProcessorSettings,
+  deps: SliceDependencies,
+  tracked: boolean,
+): Promise<Detection | undefined> {
   const location = locateFrame(streamArn, fragments, frame.timestampMs, deps.frames.domain);
   if (!location) {
     deps.logger?.warn('No listed fragment holds this frame: skipped', { camera: settings.camera, frameMs: frame.timestampMs });
@@ -365,15 +457,65 @@ async function analyseFrame(
     }
     throw error;
   }
+  const signature = tracked && deps.cropper.signature?.bind(deps.cropper);
+  if (!signature) return { location, detected };
+  const signatures = await Promise.all(detected.map((face) => (validBox(face.BoundingBox) ? signature(frame.image, face.BoundingBox) : undefined)));
+  return { location, detected, signatures };
+}
 
-  const searched = await Promise.all(detected.map((face) => searchFace(frame.image, face, settings, tuning, deps)));
-  const faces: AnalysedFace[] = detected.map((face, i) => ({ detected: face, matches: searched[i].matches }));
+const validBox = (box: DetectedFaceInput['BoundingBox']): box is Box =>
+  box !== undefined && [box.Left, box.Top, box.Width, box.Height].every(Number.isFinite);
+
+/**
+ * Searches the frame's faces (or reuses their tracks' results), then builds its record and keeps snapshots.
+ * `tracked` is called as soon as the tracks are updated: the next frame may then decide its own searches.
+ */
+async function analyseFrame(
+  frame: UsableFrame,
+  { location, detected, signatures: allSignatures }: Detection,
+  settings: ProcessorSettings,
+  tuning: SliceTuning,
+  tracking: Tracking,
+  deps: SliceDependencies,
+  tracked: () => void,
+): Promise<AnalysedFrame> {
+  // Faces without a usable box cannot be searched or tracked: they are reported unmatched, as before.
+  const trackable = detected.map((face, i) => ({ face, i })).filter(({ face }) => validBox(face.BoundingBox));
+  const boxes = trackable.map(({ face }) => face.BoundingBox as Box);
+  const signatures = trackable.map(({ i }) => allSignatures?.[i]);
+  const decisions = decideFaces(tracking.state, boxes, frame.timestampMs, tracking.settings, signatures);
+  const searches = trackable.map(({ face }, k) => (decisions[k].action === 'search' ? searchFace(frame.image, face, settings, tuning, deps) : undefined));
+  const results = searches.map((search) => {
+    const matches = search?.then((o) => o.matches);
+    // Awaited below (and by frames that reuse it); this only keeps a failure from being reported as unhandled.
+    matches?.catch(() => undefined);
+    return matches;
+  });
+  // The next frame decides its searches from these tracks now, without waiting for this frame's answers.
+  tracking.state = advanceTracks(tracking.state, boxes, frame.timestampMs, decisions, results, signatures);
+  tracked();
+
+  const outcomes = await Promise.all(searches);
+  const matchesOf = new Map<number, FaceMatchInput[]>();
+  const cropOf = new Map<number, FaceCrop | undefined>();
+  await Promise.all(
+    trackable.map(async ({ i }, k) => {
+      const decision: FaceDecision<Promise<FaceMatchInput[]>> = decisions[k];
+      // A reused face carries the real result of its track's last search (same faces, same similarities).
+      matchesOf.set(i, decision.action === 'reuse' ? await decision.track.result : outcomes[k]!.matches);
+      if (outcomes[k]) cropOf.set(i, outcomes[k]!.crop);
+    }),
+  );
+  const faces: AnalysedFace[] = detected.map((face, i) => ({ detected: face, matches: matchesOf.get(i) ?? [] }));
   const record = buildFaceSearchRecord(location, faces);
 
   if (deps.snapshots && settings.snapshots) {
     const video = record.InputInformation.KinesisVideo;
     await Promise.all(
-      searched.map(async ({ crop }, faceIndex) => {
+      detected.map(async (face, faceIndex) => {
+        if (!validBox(face.BoundingBox)) return;
+        // A reused face was not cropped for a search: cut its snapshot now (a few ms with sharp).
+        const crop = cropOf.has(faceIndex) ? cropOf.get(faceIndex) : await deps.cropper.crop(frame.image, paddedCropRegion(face.BoundingBox, tuning.cropPadding));
         if (!crop) return;
         const key = snapshotKey({
           camera: settings.camera,
@@ -391,10 +533,73 @@ async function analyseFrame(
       }),
     );
   }
+  const searched = decisions.filter((d) => d.action === 'search').length;
   return {
     outgoing: { partitionKey: `${settings.camera}/${location.fragmentNumber}`, record },
     faces: detected.length,
+    searched,
+    reused: decisions.length - searched,
   };
+}
+
+/**
+ * Writes a window's records in frame order as their frames complete. The processor's lease is renewed once,
+ * before the window's first write: after a stop nothing more is written (frames still being analysed then
+ * are dropped). A failed write stops the writing; finish() rethrows it and the window is retried.
+ */
+class OrderedWriter {
+  private readonly ready = new Map<number, AnalysedFrame | undefined>();
+  private next = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private renewal?: Promise<boolean>;
+  private error?: unknown;
+  stopped = false;
+  renewedAtMs?: number;
+
+  constructor(
+    private readonly progress: ProgressPort,
+    private readonly sink: RecordSink,
+    private readonly clock: Clock,
+  ) {}
+
+  done(index: number, frame: AnalysedFrame | undefined): void {
+    this.ready.set(index, frame);
+    const batch: AnalysedFrame[] = [];
+    while (this.ready.has(this.next)) {
+      const f = this.ready.get(this.next);
+      this.ready.delete(this.next);
+      this.next += 1;
+      if (f) batch.push(f);
+    }
+    if (batch.length) this.chain = this.chain.then(() => this.write(batch));
+  }
+
+  private async write(batch: AnalysedFrame[]): Promise<void> {
+    if (this.error !== undefined || this.stopped) return;
+    try {
+      if (!this.renewal) {
+        this.renewal = this.progress.renew();
+        const renewed = await this.renewal;
+        this.renewedAtMs = this.clock.now();
+        if (!renewed) this.stopped = true;
+      }
+      if (this.stopped || !(await this.renewal)) return;
+      await this.sink.put(batch.map(({ outgoing }) => outgoing));
+    } catch (error) {
+      this.error = error;
+    }
+  }
+
+  async finish(): Promise<void> {
+    await this.chain;
+    if (this.error !== undefined) throw this.error;
+  }
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 /**

@@ -149,6 +149,17 @@ export class FakeAnalyzer implements FaceAnalyzer {
 /** Cuts the region out: faces whose centre lies in it, boxes re-expressed as ratios of the crop. */
 export class FakeCropper implements FaceCropper {
   readonly regions: Box[] = [];
+
+  /** Who is in the region decides how it looks: each person has their own signature, nobody a flat one. */
+  async signature(frame: Uint8Array, region: Box): Promise<number[]> {
+    const who = decodeImage(frame).faces.find((f) => {
+      const cx = f.box.Left + f.box.Width / 2;
+      const cy = f.box.Top + f.box.Height / 2;
+      return cx >= region.Left && cx <= region.Left + region.Width && cy >= region.Top && cy <= region.Top + region.Height;
+    });
+    const seed = [...(who?.person ?? 'stranger')].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 9973, 7);
+    return Array.from({ length: 16 }, (_, i) => (((seed * (i + 3)) % 17) - 8) / 4);
+  }
   async crop(frame: Uint8Array, region: Box): Promise<FaceCrop> {
     this.regions.push(region);
     const inside = decodeImage(frame).faces.filter((f) => {

@@ -46,6 +46,7 @@ async function localFetch(input: unknown): Promise<Response> {
 
 const mid = (a: Point, b: Point): Point => [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2];
 const dist = (a: Point, b: Point): number => Math.hypot(a[0] - b[0], a[1] - b[1]);
+const area = (f: RawFace): number => f.box.width * f.box.height;
 
 export class FaceEngine {
   private tf: Any;
@@ -149,24 +150,34 @@ export class FaceEngine {
       }
       timings.verify = Date.now() - t;
       t = Date.now();
+      const measured: { face: RawFace; aligned: Any }[] = [];
       for (const f of candidates) {
-        const face = await this.describe(tensor, width, height, f, opts.attributes);
-        if (!face) {
+        const m = await this.measure(tensor, width, height, f, opts.attributes);
+        if (!m) {
           rejected++;
           continue;
         }
+        const face = m.face;
         if (animals && face.boxScore < VERIFY_BELOW_BOX_SCORE) {
           const cx = face.box.x + face.box.width / 2;
           const cy = face.box.y + face.box.height / 2;
           const inside = (o: { box: number[] }) => cx >= o.box[0] && cx <= o.box[0] + o.box[2] && cy >= o.box[1] && cy <= o.box[1] + o.box[3];
-          const animal = animals.filter(inside).reduce((m, o) => Math.max(m, o.score), 0);
-          const person = persons.filter(inside).reduce((m, o) => Math.max(m, o.score), 0);
+          const animal = animals.filter(inside).reduce((mx, o) => Math.max(mx, o.score), 0);
+          const person = persons.filter(inside).reduce((mx, o) => Math.max(mx, o.score), 0);
           if (animal > 0 && animal > person) {
             rejected++;
             continue;
           }
         }
-        faces.push(face);
+        measured.push(m);
+      }
+      // The descriptor (the recognition net, the costliest model per face) only where the caller needs it:
+      // DetectFaces none, SearchFacesByImage the largest face, IndexFaces every face.
+      const wanted = opts.descriptors ?? 'all';
+      const largest = measured.reduce<{ face: RawFace } | undefined>((best, m) => (!best || area(m.face) > area(best.face) ? m : best), undefined);
+      for (const m of measured) {
+        if (wanted === 'all' || (wanted === 'largest' && m === largest)) m.face.descriptor = await this.descriptorOf(tensor, m.aligned);
+        faces.push(m.face);
       }
       timings.describe = Date.now() - t;
       return { width, height, faces, rejected, ms: Date.now() - started, timings };
@@ -175,7 +186,18 @@ export class FaceEngine {
     }
   }
 
-  private async describe(tensor: Any, width: number, height: number, f: Any, attributes: boolean): Promise<RawFace | null> {
+  /** The 128-d descriptor of a face, from its landmark-aligned crop. */
+  private async descriptorOf(tensor: Any, aligned: Any): Promise<number[]> {
+    const [alignedTensor] = await this.faceapi.extractFaceTensors(tensor, [aligned]);
+    try {
+      return Array.from((await this.faceapi.nets.faceRecognitionNet.computeFaceDescriptor(alignedTensor)) as Float32Array);
+    } finally {
+      this.tf.dispose(alignedTensor);
+    }
+  }
+
+  /** Everything about one detected face but its descriptor (box, landmarks, pose, quality, attributes); null when no face. */
+  private async measure(tensor: Any, width: number, height: number, f: Any, attributes: boolean): Promise<{ face: RawFace; aligned: Any } | null> {
     const tf = this.tf;
     const faceapi = this.faceapi;
     const mesh = f.mesh as number[][];
@@ -215,13 +237,6 @@ export class FaceEngine {
     if (disagreement > MAX_DISAGREEMENT) return null;
 
     const aligned = withLm.landmarks.align(null, { useDlibAlignment: true });
-    const [alignedTensor] = await faceapi.extractFaceTensors(tensor, [aligned]);
-    let descriptor: Float32Array;
-    try {
-      descriptor = await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(alignedTensor);
-    } finally {
-      tf.dispose(alignedTensor);
-    }
 
     // Reported box: the usual face-box convention (brows/forehead to chin, cheek to cheek), i.e. the SSD-style
     // box widened a little and started lower; measured against dlib's hand-labelled boxes (IoU ~0.8).
@@ -259,7 +274,7 @@ export class FaceEngine {
     // Roll from the eye line (image coordinates, positive = clockwise), more stable than the mesh fit.
     const roll = deg(Math.atan2(meshPts[1][1] - meshPts[0][1], meshPts[1][0] - meshPts[0][0]));
 
-    return {
+    const face: RawFace = {
       box,
       boxScore,
       disagreement,
@@ -273,7 +288,7 @@ export class FaceEngine {
       brightness,
       sharpness: sharpnessFromVariance(lapVar),
       laplacianVariance: lapVar,
-      descriptor: Array.from(descriptor),
+      descriptor: [],
       attributes: attributes
         ? {
             age: typeof f.age === 'number' ? f.age : null,
@@ -284,5 +299,6 @@ export class FaceEngine {
           }
         : null,
     };
+    return { face, aligned };
   }
 }

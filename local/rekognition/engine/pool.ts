@@ -15,6 +15,7 @@ interface Job {
   id: number;
   image: Uint8Array;
   opts: AnalyzeOptions;
+  urgent: boolean;
   resolve: (r: AnalyzeResult) => void;
   reject: (e: Error) => void;
 }
@@ -119,10 +120,18 @@ export class EnginePool {
     return this.readyPromise;
   }
 
-  analyze(image: Uint8Array, opts: AnalyzeOptions): Promise<AnalyzeResult> {
+  /**
+   * Queues one image. `urgent` jobs go before the queued non-urgent ones (FIFO among themselves): the
+   * service marks SearchFacesByImage so, because a search usually finishes work a caller is waiting on (a
+   * frame's record), while a DetectFaces starts new work. On AWS neither would queue behind the other.
+   */
+  analyze(image: Uint8Array, opts: AnalyzeOptions, urgent = false): Promise<AnalyzeResult> {
     if (this.closed) return Promise.reject(new EngineError('engine pool closed'));
     return new Promise<AnalyzeResult>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, image, opts, resolve, reject });
+      const job: Job = { id: this.nextId++, image, opts, urgent, resolve, reject };
+      const at = urgent ? this.queue.findIndex((j) => !j.urgent) : -1;
+      if (at < 0) this.queue.push(job);
+      else this.queue.splice(at, 0, job);
       this.pump();
     });
   }

@@ -36,7 +36,7 @@ export interface RawFace {
   sharpness: number;
   /** Raw variance of the Laplacian on a 112x112 grey face crop (for calibration). */
   laplacianVariance: number;
-  /** 128-d face-api descriptor. */
+  /** 128-d face-api descriptor; empty when the request did not ask for this face's (AnalyzeOptions.descriptors). */
   descriptor: number[];
   attributes: RawFaceAttributes | null;
 }
@@ -44,6 +44,11 @@ export interface RawFace {
 export interface AnalyzeOptions {
   /** Compute age/gender/emotion (slower). */
   attributes: boolean;
+  /**
+   * Which faces get the 128-d descriptor: 'all' (IndexFaces; the default), 'largest' (SearchFacesByImage
+   * searches only the largest face), 'none' (DetectFaces). The recognition net is the costliest model per face.
+   */
+  descriptors?: 'all' | 'largest' | 'none';
 }
 
 export interface AnalyzeResult {

@@ -90,8 +90,8 @@ describe('analyseVideoSlice', () => {
     // Given frames with a small known face, a large known face and a stranger
     const w = world({ videoMs: 1000, faces: () => [alice, bob, stranger] });
 
-    // When the processor analyses them
-    await run(w);
+    // When the processor analyses them, searching every face of every frame (no reuse across frames)
+    await run(w, undefined, { settings: { ...settings, searchReuseSeconds: 0 } });
 
     // Then each face is matched to its own person (the whole frame would have matched bob three times)
     expect(w.sink.records).toHaveLength(5);
@@ -208,5 +208,113 @@ describe('analyseVideoSlice', () => {
 
     await run(w, undefined, { settings: { ...settings, faceMatchThreshold: 50 } });
     expect(w.analyzer.searches[0].options.faceMatchThreshold).toBe(80);
+  });
+
+  it('writes each record as soon as its frame and the earlier ones are analysed, not at the end of the window', async () => {
+    // Given a second of video already in the stream (one window of 5 frames) and a slow last frame
+    const w = world({ videoMs: 1000, faces: () => [alice], clockStart: VIDEO_START + SKEW + 1000 });
+    const detect = w.analyzer.detectFaces.bind(w.analyzer);
+    let calls = 0;
+    let writtenWhileLastFrameWasAnalysed = -1;
+    w.analyzer.detectFaces = async (image) => {
+      calls += 1;
+      if (calls === 5) {
+        // The window's last frame gives the earlier ones time to finish (a bounded number of turns).
+        for (let i = 0; i < 100 && w.sink.records.length === 0; i++) await new Promise((resolve) => setImmediate(resolve));
+        writtenWhileLastFrameWasAnalysed = w.sink.records.length;
+      }
+      return detect(image);
+    };
+
+    // When the processor analyses the window
+    await run(w);
+
+    // Then earlier frames' records were already out while the last frame was still being analysed, in frame order
+    expect(writtenWhileLastFrameWasAnalysed).toBeGreaterThan(0);
+    expect(w.sink.records.map(frameTimeMs)).toEqual([0, 200, 400, 600, 800].map((ms) => VIDEO_START + ms));
+  });
+
+  describe('reusing a tracked face\'s search (searchReuseSeconds)', () => {
+    const matchedOf = (record: (typeof CollectingSink.prototype.records)[number]['record']) =>
+      record.FaceSearchResponse.map((f) => f.MatchedFaces.map((m) => ({ FaceId: m.Face.FaceId, ExternalImageId: m.Face.ExternalImageId, Similarity: m.Similarity })));
+
+    it('searches each face once per second of a visit and writes the real result of that search in every record', async () => {
+      // Given 3 s of video of two known people and a stranger standing still
+      const w = world({ videoMs: 3000, faces: () => [alice, bob, stranger] });
+
+      // When the processor runs with the default reuse (1 s)
+      const result = await run(w);
+
+      // Then each face is searched at 0 s, 1 s and 2 s of video only (3 faces × 3), not in all 15 frames
+      expect(w.sink.records).toHaveLength(15);
+      expect(w.analyzer.searches).toHaveLength(9);
+      expect(result).toMatchObject({ facesFound: 45, facesSearched: 9, searchesReused: 36 });
+      // and every record carries the matches of those searches: same faces, same similarities
+      const searched = w.analyzer.searches.slice(0, 3).map((s) => s.faces[0].person);
+      expect(searched).toEqual(['alice', 'bob', null]);
+      for (const { record } of w.sink.records) {
+        expect(matchedOf(record)).toEqual([
+          [{ FaceId: 'face-alice', ExternalImageId: 'alice', Similarity: 99.1 }],
+          [{ FaceId: 'face-bob', ExternalImageId: 'bob', Similarity: 99.1 }],
+          [],
+        ]);
+      }
+    });
+
+    it('searches a face that comes into view at once, while the faces already tracked reuse theirs', async () => {
+      // Given alice alone, then bob joining her 400 ms later
+      const w = world({ videoMs: 1000, faces: (ms) => (ms - VIDEO_START < 400 ? [alice] : [alice, bob]) });
+
+      await run(w);
+
+      // Then alice is searched once, bob once in the first frame he is in
+      expect(w.analyzer.searches.map((s) => s.faces[0].person)).toEqual(['alice', 'bob']);
+      const first = w.sink.records.findIndex(({ record }) => record.FaceSearchResponse.length === 2);
+      expect(frameTimeMs(w.sink.records[first])).toBe(VIDEO_START + 400);
+      expect(matchedOf(w.sink.records[first].record).map((m) => m.map((x) => x.ExternalImageId))).toEqual([['alice'], ['bob']]);
+    });
+
+    it('searches again when a face is somewhere else than in the previous frame (another person)', async () => {
+      // Given alice on the left, then from 400 ms bob on the right instead (boxes do not overlap)
+      const w = world({ videoMs: 1000, faces: (ms) => (ms - VIDEO_START < 400 ? [alice] : [bob]) });
+
+      await run(w);
+
+      // Then bob is searched, not given alice's match
+      expect(w.analyzer.searches.map((s) => s.faces[0].person)).toEqual(['alice', 'bob']);
+      expect(w.sink.records.map(({ record }) => record.FaceSearchResponse[0].MatchedFaces[0].Face.ExternalImageId)).toEqual(['alice', 'alice', 'bob', 'bob', 'bob']);
+    });
+
+    it('searches again when another person takes the place of a tracked face (same box, another face)', async () => {
+      // Given alice, then from 400 ms bob standing exactly where she stood
+      const bobInHerPlace: FakeFace = { person: 'bob', box: alice.box };
+      const w = world({ videoMs: 1000, faces: (ms) => (ms - VIDEO_START < 400 ? [alice] : [bobInHerPlace]) });
+
+      await run(w);
+
+      // Then bob is searched and recognised as himself from his first frame
+      expect(w.analyzer.searches.map((s) => s.faces[0].person)).toEqual(['alice', 'bob']);
+      expect(w.sink.records.map(({ record }) => record.FaceSearchResponse[0].MatchedFaces[0].Face.ExternalImageId)).toEqual(['alice', 'alice', 'bob', 'bob', 'bob']);
+    });
+
+    it('still keeps a snapshot of every face of every frame', async () => {
+      const w = world({ videoMs: 1000, faces: () => [alice, stranger] });
+
+      await run(w);
+
+      expect(w.analyzer.searches).toHaveLength(2);
+      expect(w.snapshots.keys).toHaveLength(10);
+      expect(new Set(w.snapshots.keys).size).toBe(10);
+    });
+
+    it('searches every face of every frame with searchReuseSeconds 0, and refuses a negative reuse', async () => {
+      const w = world({ videoMs: 1000, faces: () => [alice, stranger] });
+
+      const result = await run(w, undefined, { settings: { ...settings, searchReuseSeconds: 0 } });
+
+      expect(w.analyzer.searches).toHaveLength(10);
+      expect(result).toMatchObject({ facesSearched: 10, searchesReused: 0 });
+      await expect(run(w, undefined, { settings: { ...settings, searchReuseSeconds: -1 } })).rejects.toThrow('searchReuseSeconds -1 must be from 0 (search every frame) to 60');
+    });
   });
 });
