@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { AddressInfo } from 'node:net';
 import { sendEmail } from './smtp';
+import { listenOnLoopback } from '../listen';
 
 export interface Topic {
   arn: string;
@@ -389,20 +389,9 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
       }
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
-    port,
+    ...(await listenOnLoopback(server, options.port ?? 0, options.host ?? '127.0.0.1')),
     topics: () => structuredClone(state.topics),
     subscriptions: () => structuredClone(state.subscriptions),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
   };
 }

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { AddressInfo } from 'node:net';
+import { listenOnLoopback } from '../listen';
 
 interface MessageAttributeValue {
   DataType: string;
@@ -303,19 +304,8 @@ export async function startSqsServer(options: SqsServerOptions): Promise<SqsServ
       }
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
-    port,
+    ...(await listenOnLoopback(server, options.port ?? 0, options.host ?? '127.0.0.1')),
     peek: (name) => (queues.get(name)?.messages ?? []).map((m) => ({ MessageId: m.MessageId, Body: m.Body })),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
   };
 }

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { AddressInfo } from 'node:net';
 import type { InvocationResult } from './functions';
+import { listenOnLoopback } from '../listen';
 
 export interface HttpRoute {
   /** "GET /people/{personId}", "ANY /{proxy+}" or "$default". */
@@ -259,18 +259,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
       }
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    ...(await listenOnLoopback(server, options.port ?? 0, options.host ?? '127.0.0.1')),
   };
 }

@@ -5,8 +5,8 @@
  * itself with InvocationType Event) work locally unchanged.
  */
 import http from 'node:http';
-import { AddressInfo } from 'node:net';
 import type { InvocationResult } from './functions';
+import { listenOnLoopback } from '../listen';
 
 export interface InvocableFunction {
   definition: { name: string; arn: string; handler: string; timeoutSeconds: number; memoryMb: number };
@@ -110,18 +110,7 @@ export async function startLambdaApi(options: LambdaApiOptions): Promise<LambdaA
       return error(404, 'UnknownOperationException', `The local Lambda API does not support ${req.method} ${url.pathname}`);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    ...(await listenOnLoopback(server, 0, options.host ?? '127.0.0.1')),
   };
 }
