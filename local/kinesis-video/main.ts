@@ -3,14 +3,19 @@
  *   npm run kinesis-video -- [--port 4567] [--data-dir .facewatch/kinesis-video] [--region us-east-1]
  *                            [--max-bytes 1073741824] [--live-decode on-demand|always|never]
  */
+import { parseArgs } from 'node:util';
 import { startKinesisVideoServer } from './server';
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i >= 0) return process.argv[i + 1];
-  const eq = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return eq?.slice(name.length + 3);
-}
+const { values: args } = parseArgs({
+  options: {
+    port: { type: 'string' },
+    'data-dir': { type: 'string' },
+    region: { type: 'string' },
+    'max-bytes': { type: 'string' },
+    'live-decode': { type: 'string' },
+  },
+});
+const arg = (name: keyof typeof args): string | undefined => args[name];
 
 async function main(): Promise<void> {
   const liveDecode = arg('live-decode') ?? 'on-demand';

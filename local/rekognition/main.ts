@@ -3,14 +3,19 @@
  * --s3-endpoint http://127.0.0.1:4569`. Binds 127.0.0.1 only.
  */
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { startRekognitionServer } from './server';
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i >= 0) return process.argv[i + 1];
-  const eq = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return eq?.slice(name.length + 3);
-}
+const { values: args } = parseArgs({
+  options: {
+    port: { type: 'string' },
+    'data-dir': { type: 'string' },
+    's3-endpoint': { type: 'string' },
+    region: { type: 'string' },
+    workers: { type: 'string' },
+  },
+});
+const arg = (name: keyof typeof args): string | undefined => args[name];
 
 async function main(): Promise<void> {
   const port = Number(arg('port') ?? process.env.REKOGNITION_PORT ?? 4570);

@@ -8,6 +8,7 @@ import { ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { projectRoot } from '../project-root';
 
 export interface FunctionDefinition {
   logicalId: string;
@@ -41,16 +42,6 @@ export interface FunctionLogger {
   line(functionName: string, text: string): void;
 }
 
-function projectRoot(): string {
-  // __dirname is local/stack under ts-jest and .build/local/stack when bundled by local/run.js.
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'serverless.yml'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`Cannot find the project root (serverless.yml) above ${__dirname}`);
-    dir = parent;
-  }
-  return dir;
-}
 
 export const RUNTIME_SCRIPT = path.join(projectRoot(), 'local', 'stack', 'lambda-runtime.js');
 

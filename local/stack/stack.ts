@@ -31,6 +31,7 @@ import { packageService } from './package-service';
 import { S3NotificationRouter, type LambdaNotification } from './s3-notifications';
 import { EvaluatedTemplate, LOCAL_ACCOUNT_ID, LOCAL_REGION, type CfnTemplate } from './template';
 import { extractZip } from './unzip';
+import { projectRoot } from '../project-root';
 
 export const LOCAL_STAGE = 'local';
 /** s3rver accepts only this key pair; the other local services accept any, so it is THE local pair. */
@@ -120,15 +121,6 @@ const NO_LOCAL_MEANING = new Set([
   'AWS::KMS::Alias',
 ]);
 
-function findRoot(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'serverless.yml'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`Cannot find the project root (serverless.yml) above ${__dirname}`);
-    dir = parent;
-  }
-  return dir;
-}
 
 /** The API token: random on first start, kept in <dataDir>/api-token (owner-only), its SHA-256 given to the API. */
 function apiToken(dataDir: string): { token: string; file: string } {
@@ -152,7 +144,7 @@ const isAlreadyThere = (error: unknown) =>
   /AlreadyExists|AlreadyOwned|ResourceInUse|QueueNameExists/.test((error as { name?: string })?.name ?? '');
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const root = options.root ?? findRoot();
+  const root = options.root ?? projectRoot();
   const dataDir = path.resolve(root, options.dataDir ?? '.facewatch');
   const print = options.print ?? ((line: string) => console.log(line));
   const gatewayPort = options.port ?? 4566;
