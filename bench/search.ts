@@ -1,12 +1,13 @@
 /**
- * 1:N search benchmark: the service's vector index (usearch HNSW candidates + exact float32 re-rank past
- * the collection's ANN threshold, exact below it) against exact brute force, at 10k / 100k / 1M synthetic
- * faces (`--max N` picks the largest size, default 1000000).
+ * 1:N search benchmark: the service's vector index (usearch HNSW over float32 vectors past the collection's
+ * ANN threshold, exact below it) against exact brute force, at 10k / 100k / 1M synthetic faces (`--max N`
+ * picks the largest size, default 1000000; `--connectivity`, `--expansion-add`, `--expansion-search` try
+ * other graph settings; `--noise isotropic` a harsher data set).
  *
  * Synthetic faces are calibrated on real face-api descriptors (dlib's bald_guys.jpg: same person 0.26–0.58,
- * median 0.44; different people 0.55–1.0, median 0.74): people with 1–5 photos each, identity centres drawn
- * with a decaying per-dimension spread (real descriptors do not fill all 128 dimensions evenly), photos at
- * 0.2–0.4 from their centre. Queries are new photos of enrolled people. The distance spread is printed.
+ * median 0.44; different people 0.55–1.0, median 0.74): people with 1–5 photos each, identity centres and
+ * photo noise with the per-dimension spread measured on real descriptors (see CENTRE_SD), photos at 0.2–0.4
+ * from their centre. Queries are new photos of enrolled people. The distance spread is printed.
  *
  * For each size the parent builds and saves the ANN index (cached under .cache/bench/search/ while the
  * data and index settings are unchanged), then a child process loads it the way the service does
@@ -22,7 +23,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { VectorIndex, DIM, type VectorIndexOptions } from '../local/rekognition/vector-index';
 
-const GENERATOR = 'persons-1to5-alpha0.8-v1';
+const GENERATOR = 'persons-1to5-centres0.95-v2';
 const SEED = 42;
 const QUERY_SEED = 7;
 const WARMUP = 20;
@@ -50,18 +51,37 @@ function rng(seed: number) {
   return { next, gauss };
 }
 
-// Identity centres: variance of dimension i ∝ i^-0.8 (effective dimensionality ≈ 35), total 0.177 so that
-// two people's centres are ≈ 0.6 apart; with photo noise, different people's photos land at ≈ 0.6–0.86.
-const CENTRE_SD = (() => {
-  const lam = Array.from({ length: DIM }, (_, i) => Math.pow(i + 1, -0.8));
+/** Per-dimension standard deviations whose variances decay as i^-alpha and sum to `total`. */
+function spectrum(alpha: number, total: number): number[] {
+  const lam = Array.from({ length: DIM }, (_, i) => Math.pow(i + 1, -alpha));
   const sum = lam.reduce((a, b) => a + b, 0);
-  return lam.map((l) => Math.sqrt((0.177 * l) / sum));
-})();
+  return lam.map((l) => Math.sqrt((total * l) / sum));
+}
 
-/** A photo of the person at `centre`: isotropic noise of radius 0.2–0.4 (same person ≈ 0.33–0.53 apart). */
-function photo(centre: Float32Array, r: ReturnType<typeof rng>, out: Float32Array, at: number): void {
-  const radius = (0.2 + 0.2 * r.next()) / Math.sqrt(DIM);
-  for (let d = 0; d < DIM; d++) out[at + d] = centre[d] + r.gauss() * radius;
+/*
+ * The shapes below are measured on real face-api descriptors (dlib's photos: 24 labelled faces of 4 people in
+ * bald_guys.jpg, 43 faces of other people in the PASCAL photos), by the participation ratio (PR) of their
+ * covariance, i.e. how many dimensions they really fill:
+ * - identity centres: the 47 distinct people have PR 15.3 (isotropic vectors would give 34); variances
+ *   decaying as i^-0.95 give the same PR. Total variance 0.177, so that two people's centres are ≈ 0.6 apart
+ *   and, with photo noise, different people's photos land at ≈ 0.56–0.9 (real: 0.55–1.0, median 0.74);
+ * - photo noise (how one photo of a person differs from their centre, `anisotropic`, the default): bald_guys'
+ *   within-person deviations have PR 12.8 (isotropic noise would give 17.1 with the same 4 × 6 design),
+ *   variances decaying as i^-0.8 give 12.8; 55% of their energy lies in the 35 leading between-person
+ *   directions (isotropic 27%, this model 51%). `isotropic` spreads the same radius over all 128 dimensions.
+ */
+const CENTRE_SD = spectrum(0.95, 0.177);
+type Noise = 'anisotropic' | 'isotropic';
+const NOISE_SD: Record<Noise, number[]> = {
+  anisotropic: spectrum(0.8, 1),
+  isotropic: spectrum(0, 1),
+};
+
+/** A photo of the person at `centre`: noise of radius 0.2–0.4 (same person ≈ 0.3–0.55 apart). */
+function photo(centre: Float32Array, r: ReturnType<typeof rng>, out: Float32Array, at: number, noise: Noise): void {
+  const radius = 0.2 + 0.2 * r.next();
+  const sd = NOISE_SD[noise];
+  for (let d = 0; d < DIM; d++) out[at + d] = centre[d] + r.gauss() * radius * sd[d];
 }
 
 interface Dataset {
@@ -71,7 +91,7 @@ interface Dataset {
   queryOwner: Int32Array;
 }
 
-function dataset(n: number, queries: number): Dataset {
+function dataset(n: number, queries: number, noise: Noise): Dataset {
   const r = rng(SEED);
   const vectors = new Float32Array(n * DIM);
   const owner = new Int32Array(n);
@@ -83,7 +103,7 @@ function dataset(n: number, queries: number): Dataset {
     const photos = 1 + Math.floor(r.next() * 5);
     for (let p = 0; p < photos && v < n; p++, v++) {
       owner[v] = centres.length - 1;
-      photo(centre, r, vectors, v * DIM);
+      photo(centre, r, vectors, v * DIM, noise);
     }
   }
   const rq = rng(QUERY_SEED);
@@ -91,7 +111,7 @@ function dataset(n: number, queries: number): Dataset {
   const queryOwner = new Int32Array(queries);
   for (let q = 0; q < queries; q++) {
     queryOwner[q] = Math.floor(rq.next() * centres.length);
-    photo(centres[queryOwner[q]], rq, qs, q * DIM);
+    photo(centres[queryOwner[q]], rq, qs, q * DIM, noise);
   }
   return { vectors, owner, queries: qs, queryOwner };
 }
@@ -147,7 +167,14 @@ async function child(): Promise<void> {
   const queries = read(`${cfg.dataFile}.queries`).slice();
   let vectors: Float32Array | null = read(cfg.dataFile);
   const t0 = Date.now();
-  const index = new VectorIndex(cfg.options);
+  // As the service reads a face's descriptor back from its log, this reads it back from the data file.
+  const fd = fs.openSync(cfg.dataFile, 'r');
+  const readVector = (key: number) => {
+    const out = new Float32Array(DIM);
+    fs.readSync(fd, out, 0, DIM * 4, (key - 1) * DIM * 4);
+    return out;
+  };
+  const index = new VectorIndex({ ...cfg.options, readVector });
   index.addMany(keysOf(cfg.n), vectors);
   const loadedFromFile = cfg.n >= index.annThreshold ? index.loadAnn(cfg.annFile) : false;
   const loadS = (Date.now() - t0) / 1000;
@@ -160,6 +187,7 @@ async function child(): Promise<void> {
   const keys: number[] = [];
   const distances: number[] = [];
   const latencies: number[] = [];
+  let vectors2: Float32Array | null = null;
   for (let q = 0; q < cfg.queries; q++) {
     const query = queries.subarray(q * DIM, q * DIM + DIM);
     if (q < WARMUP) index.search(query, 1);
@@ -169,6 +197,12 @@ async function child(): Promise<void> {
     keys.push(hit?.key ?? -1);
     distances.push(hit?.distance ?? Infinity);
   }
+  for (const key of [1, cfg.n >> 1, cfg.n]) {
+    const v = index.vector(key);
+    if (!v || v.some((x, d) => x !== (vectors2 ??= read(cfg.dataFile))[(key - 1) * DIM + d])) throw new Error(`vector(${key}) does not read back the face's descriptor`);
+  }
+  vectors2 = null;
+  fs.closeSync(fd);
   gc();
   const result: ChildResult = {
     mode: index.usesAnn ? 'ann' : 'exact',
@@ -196,24 +230,25 @@ function runChild(cfg: object): Promise<ChildResult> {
 async function main(): Promise<void> {
   const max = arg('max', 1_000_000);
   const queries = arg('queries', 300);
+  const noise = (argStr('noise') ?? 'anisotropic') as Noise;
+  if (!(noise in NOISE_SD)) throw new Error(`--noise must be anisotropic or isotropic, not ${noise}`);
   const options: VectorIndexOptions = {};
-  if (argStr('candidates')) options.candidates = arg('candidates', 64);
   if (argStr('expansion-search')) options.expansionSearch = arg('expansion-search', 128);
   if (argStr('connectivity')) options.connectivity = arg('connectivity', 16);
-  if (argStr('quantization')) options.quantization = argStr('quantization') as VectorIndexOptions['quantization'];
+  if (argStr('expansion-add')) options.expansionAdd = arg('expansion-add', 256);
   const sizes = [10_000, 100_000, 1_000_000].filter((s) => s <= max);
   if (!sizes.includes(max)) sizes.push(max);
   let last = '';
   for (const n of sizes) {
-    const data = dataset(n, queries);
-    if (n === sizes[0]) console.log(`data: ${GENERATOR}: ${spread(data)}`);
+    const data = dataset(n, queries, noise);
+    if (n === sizes[0]) console.log(`data: ${GENERATOR}, ${noise} photo noise: ${spread(data)}`);
     const keys = keysOf(n);
     const exact = new VectorIndex({ ...options, annThreshold: Infinity });
     exact.addMany(keys, data.vectors);
     const threshold = new VectorIndex(options).annThreshold;
 
     // Build (or reuse) the saved ANN index the service would load.
-    const tag = JSON.stringify({ GENERATOR, SEED, n, options: { ...options, candidates: undefined, expansionSearch: undefined } });
+    const tag = JSON.stringify({ GENERATOR, noise, SEED, n, options: { ...options, expansionSearch: undefined } });
     const dir = path.resolve(__dirname, '..', '..', '.cache', 'bench', 'search', crypto.createHash('sha1').update(tag).digest('hex').slice(0, 16));
     const annFile = path.join(dir, 'index.usearch');
     let build = 'exact search (below the ANN threshold)';

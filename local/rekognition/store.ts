@@ -1,7 +1,9 @@
 /**
  * Collections on disk: <dataDir>/collections/<CollectionId>/collection.json (metadata) and faces.log
- * (append-only JSON lines: face added with its descriptor, faces deleted), compacted when loaded;
- * index.usearch holds the ANN index of large collections. Mutations of one collection are serialized.
+ * (append-only JSON lines: face added with its descriptor, faces deleted), read as a stream and compacted
+ * when loaded; index.usearch holds the ANN index of large collections, which then also holds the searchable
+ * copy of the descriptors: a face's descriptor is read back from its log line when asked for (SearchFaces).
+ * Mutations of one collection are serialized.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -41,11 +43,65 @@ export class Mutex {
   }
 }
 
+const NEWLINE = Buffer.from('\n');
 const encodeVector = (v: ArrayLike<number>) => Buffer.from(Float32Array.from(v).buffer).toString('base64');
 const decodeVector = (s: string) => {
   const b = Buffer.from(s, 'base64');
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
 };
+
+/** Where each face's log line is: byte offset and length, by face key (typed arrays: 12 bytes a face). */
+class LineIndex {
+  private offset = new Float64Array(1024);
+  private length = new Uint32Array(1024);
+
+  set(key: number, offset: number, length: number): void {
+    if (key >= this.offset.length) {
+      const size = Math.max(key + 1, Math.ceil(this.offset.length * 1.5));
+      const o = new Float64Array(size);
+      o.set(this.offset);
+      this.offset = o;
+      const l = new Uint32Array(size);
+      l.set(this.length);
+      this.length = l;
+    }
+    this.offset[key] = offset;
+    this.length[key] = length;
+  }
+
+  get(key: number): { offset: number; length: number } | null {
+    return key < this.length.length && this.length[key] ? { offset: this.offset[key], length: this.length[key] } : null;
+  }
+
+  delete(key: number): void {
+    if (key < this.length.length) this.length[key] = 0;
+  }
+}
+
+/** Calls `onLine` with every line of a file and its byte offset, reading it in chunks (logs can exceed a string's maximum length). */
+function forEachLine(file: string, onLine: (line: Buffer, offset: number) => void): void {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const chunk = Buffer.alloc(8 << 20);
+    let carry = Buffer.alloc(0);
+    let carryAt = 0;
+    for (;;) {
+      const n = fs.readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      const buf = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+      let start = 0;
+      for (let nl = buf.indexOf(10, start); nl >= 0; nl = buf.indexOf(10, start)) {
+        onLine(buf.subarray(start, nl), carryAt + start);
+        start = nl + 1;
+      }
+      carryAt += start;
+      carry = Buffer.from(buf.subarray(start));
+    }
+    if (carry.length) onLine(carry, carryAt);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
 
 export class Collection {
   readonly faces = new Map<string, StoredFace>();
@@ -54,6 +110,10 @@ export class Collection {
   readonly lock = new Mutex();
   private nextKey = 1;
   private logFd: number | null = null;
+  /** Byte length of faces.log: where the next appended line starts. */
+  private logSize = 0;
+  private readFd: number | null = null;
+  private readonly lines = new LineIndex();
   private dirtyAnn = false;
 
   constructor(
@@ -61,7 +121,18 @@ export class Collection {
     readonly dir: string,
     indexOptions: VectorIndexOptions,
   ) {
-    this.index = new VectorIndex(indexOptions);
+    this.index = new VectorIndex({ ...indexOptions, readVector: (key) => this.readVector(key) });
+  }
+
+  /** A face's descriptor, read back from its line in faces.log. */
+  private readVector(key: number): Float32Array | null {
+    const at = this.lines.get(key);
+    if (!at) return null;
+    if (this.readFd === null) this.readFd = fs.openSync(this.logFile, 'r');
+    const buf = Buffer.alloc(at.length);
+    fs.readSync(this.readFd, buf, 0, at.length, at.offset);
+    const entry = JSON.parse(buf.toString('utf8')) as LogLine;
+    return entry.op === 'add' && entry.face.key === key ? decodeVector(entry.v) : null;
   }
 
   private get logFile() {
@@ -89,28 +160,43 @@ export class Collection {
 
   private replay(): void {
     if (!fs.existsSync(this.logFile)) return;
-    const text = fs.readFileSync(this.logFile, 'utf8');
     const vectors = new Map<string, Float32Array>();
     let lines = 0;
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
+    let torn = false;
+    forEachLine(this.logFile, (line, offset) => {
+      if (!line.length) return;
       let entry: LogLine;
       try {
-        entry = JSON.parse(line) as LogLine;
+        entry = JSON.parse(line.toString('utf8')) as LogLine;
       } catch {
-        continue; // a torn last line after a crash
+        torn = true; // a torn last line after a crash
+        return;
       }
       lines++;
       if (entry.op === 'add') {
+        const old = this.faces.get(entry.face.FaceId);
+        if (old) this.lines.delete(old.key);
         this.faces.set(entry.face.FaceId, entry.face);
         vectors.set(entry.face.FaceId, decodeVector(entry.v));
+        this.lines.set(entry.face.key, offset, line.length);
         this.nextKey = Math.max(this.nextKey, entry.face.key + 1);
       } else {
         for (const id of entry.ids) {
+          const f = this.faces.get(id);
+          if (f) this.lines.delete(f.key);
           this.faces.delete(id);
           vectors.delete(id);
         }
       }
+    });
+    this.logSize = fs.statSync(this.logFile).size;
+    if (this.logSize > 0 && !torn) {
+      // A last line without its newline (a crash mid-append) would swallow the next appended line.
+      const last = Buffer.alloc(1);
+      const fd = fs.openSync(this.logFile, 'r');
+      fs.readSync(fd, last, 0, 1, this.logSize - 1);
+      fs.closeSync(fd);
+      torn = last[0] !== 10;
     }
     const keys: number[] = [];
     const mat = new Float32Array(this.faces.size * 128);
@@ -125,27 +211,47 @@ export class Collection {
     const threshold = this.index.annThreshold;
     this.index.addMany(keys, mat);
     if (keys.length >= threshold && !this.index.loadAnn(this.annFile)) this.dirtyAnn = true;
-    if (lines > this.faces.size * 2 + 100) this.compact(vectors);
+    if (torn || lines > this.faces.size * 2 + 100) this.compact(vectors);
   }
 
+  /** Rewrites faces.log with one line per live face (and no torn line). */
   private compact(vectors: Map<string, Float32Array>): void {
     const tmp = `${this.logFile}.tmp`;
     const out = fs.openSync(tmp, 'w');
-    for (const f of this.faces.values()) fs.writeSync(out, JSON.stringify({ op: 'add', face: f, v: encodeVector(vectors.get(f.FaceId) as Float32Array) }) + '\n');
+    let size = 0;
+    for (const f of this.faces.values()) {
+      const line = Buffer.from(JSON.stringify({ op: 'add', face: f, v: encodeVector(vectors.get(f.FaceId) as Float32Array) }));
+      this.lines.set(f.key, size, line.length);
+      fs.writeSync(out, Buffer.concat([line, NEWLINE]));
+      size += line.length + 1;
+    }
     fs.fsyncSync(out);
     fs.closeSync(out);
     fs.renameSync(tmp, this.logFile);
+    this.logSize = size;
+    this.closeReader();
   }
 
-  private append(line: LogLine): void {
+  private closeReader(): void {
+    if (this.readFd !== null) fs.closeSync(this.readFd);
+    this.readFd = null;
+  }
+
+  /** Appends a line; returns its byte offset and length. */
+  private append(entry: LogLine): { offset: number; length: number } {
     if (this.logFd === null) this.logFd = fs.openSync(this.logFile, 'a');
-    fs.writeSync(this.logFd, JSON.stringify(line) + '\n');
+    const line = Buffer.from(JSON.stringify(entry));
+    fs.writeSync(this.logFd, Buffer.concat([line, NEWLINE]));
+    const offset = this.logSize;
+    this.logSize += line.length + 1;
+    return { offset, length: line.length };
   }
 
   /** Adds a face (caller holds the lock). */
   addFace(face: Omit<StoredFace, 'key'>, descriptor: ArrayLike<number>): StoredFace {
     const stored: StoredFace = { ...face, key: this.nextKey++ };
-    this.append({ op: 'add', face: stored, v: encodeVector(descriptor) });
+    const at = this.append({ op: 'add', face: stored, v: encodeVector(descriptor) });
+    this.lines.set(stored.key, at.offset, at.length);
     this.faces.set(stored.FaceId, stored);
     this.byKey.set(stored.key, stored);
     this.index.add(stored.key, descriptor);
@@ -162,6 +268,7 @@ export class Collection {
       const f = this.faces.get(id) as StoredFace;
       this.faces.delete(id);
       this.byKey.delete(f.key);
+      this.lines.delete(f.key);
       this.index.remove(f.key);
     }
     this.dirtyAnn = this.dirtyAnn || this.index.usesAnn;
@@ -183,11 +290,13 @@ export class Collection {
     this.dirtyAnn = false;
     if (this.logFd !== null) fs.closeSync(this.logFd);
     this.logFd = null;
+    this.closeReader();
   }
 
   destroy(): void {
     if (this.logFd !== null) fs.closeSync(this.logFd);
     this.logFd = null;
+    this.closeReader();
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }

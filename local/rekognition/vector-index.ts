@@ -1,13 +1,12 @@
 /**
  * 1:N search over 128-d face descriptors. Exact Euclidean brute force (Float32Array) while small; past
- * `annThreshold` vectors an HNSW index from usearch proposes `candidates` neighbours, which are re-ranked
- * by exact Euclidean distance on the stored float32 vectors, so distances (and therefore similarities)
- * are always exact and only the candidate set is approximate.
+ * `annThreshold` vectors an HNSW graph from usearch (L2sq metric, float32 vectors), whose distances are the
+ * exact float32 Euclidean distances of the faces it returns: only which faces are returned is approximate.
  *
- * Why inner product on L2-normalised vectors and not usearch's L2sq: on clustered face-like data usearch's
- * L2sq graph left whole photos unreachable (recall capped near 0.6–0.9 whatever the search depth), while the
- * IP graph reaches them; angular order differs slightly from Euclidean order, which the re-rank absorbs.
- * The ANN index is persisted with the collection and loaded as is when it matches the stored faces.
+ * Once the graph holds the vectors, this class no longer keeps its own copy (at a million faces that copy is
+ * 512 MB): `vector(key)` then reads a face's descriptor back through `readVector` (the collection reads it
+ * from its log). Without a `readVector` the copy is kept. The graph is persisted with the collection and
+ * loaded as is when it matches the stored faces and settings.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,39 +19,22 @@ export interface Hit {
   distance: number;
 }
 
-export type AnnQuantization = 'f16' | 'i8';
-
 export interface VectorIndexOptions {
   /** Size from which the ANN index is used (default 20000). */
   annThreshold?: number;
-  /** ANN candidates fetched per query before the exact re-rank (default 128, at least k + 1). */
-  candidates?: number;
-  /** HNSW search beam width (default 512: 1M-face recall needs it, see README). */
+  /** HNSW search beam width (default 128; see the README for the recall it buys at 1M faces). */
   expansionSearch?: number;
-  /** Storage of the vectors inside the ANN index (default 'f16': i8 loses candidates); the re-rank always uses float32. */
-  quantization?: AnnQuantization;
-  /** HNSW links per node (default 16). */
+  /** HNSW links per node (default 32). */
   connectivity?: number;
+  /** HNSW beam width while inserting (default 256): a better graph for a slower build. */
+  expansionAdd?: number;
+  /** Where a face's descriptor can be read back once the ANN index holds the searchable copy. */
+  readVector?: (key: number) => Float32Array | null;
 }
 
 /** Everything that shapes a saved ANN file: a file built with other settings is rebuilt, not loaded. */
-const ANN_FORMAT = 2;
-const EXPANSION_ADD = 128;
+const ANN_FORMAT = 3;
 const BUILD_CHUNK = 20000;
-
-function normalisedInto(src: Float32Array, out: Float32Array, at: number): void {
-  let n = 0;
-  for (let i = 0; i < DIM; i++) n += src[i] * src[i];
-  n = Math.sqrt(n) || 1;
-  for (let i = 0; i < DIM; i++) out[at + i] = src[i] / n;
-}
-
-function normalised(v: ArrayLike<number>): Float32Array {
-  const src = Float32Array.from(v);
-  const out = new Float32Array(DIM);
-  normalisedInto(src, out, 0);
-  return out;
-}
 
 const threads = () => Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
 
@@ -94,7 +76,8 @@ class SlotMap {
 }
 
 export class VectorIndex {
-  private data = new Float32Array(DIM * 1024);
+  /** Slot-ordered float32 vectors; emptied once the ANN index holds them and `readVector` can read them back. */
+  private data: Float32Array | null = new Float32Array(DIM * 1024);
   /** Slot → key; slots 0..count-1 are live. */
   private slotKeys = new Float64Array(1024);
   private count = 0;
@@ -103,17 +86,17 @@ export class VectorIndex {
   /** Large enough for an ANN index that is not built yet: built on first use, or loaded from its file. */
   private annPending = false;
   private threshold: number;
-  private readonly candidates: number;
   private readonly expansionSearch: number;
-  private readonly quantization: AnnQuantization;
+  private readonly expansionAdd: number;
   private readonly connectivity: number;
+  private readonly readVector?: (key: number) => Float32Array | null;
 
   constructor(opts: VectorIndexOptions = {}) {
     this.threshold = opts.annThreshold ?? 20000;
-    this.candidates = opts.candidates ?? 128;
-    this.expansionSearch = opts.expansionSearch ?? 512;
-    this.quantization = opts.quantization ?? 'f16';
-    this.connectivity = opts.connectivity ?? 16;
+    this.expansionSearch = opts.expansionSearch ?? 128;
+    this.expansionAdd = opts.expansionAdd ?? 256;
+    this.connectivity = opts.connectivity ?? 32;
+    this.readVector = opts.readVector;
   }
 
   get annThreshold(): number {
@@ -128,7 +111,7 @@ export class VectorIndex {
   }
 
   private annParams() {
-    return { format: ANN_FORMAT, metric: 'ip', quantization: this.quantization, connectivity: this.connectivity, expansionAdd: EXPANSION_ADD };
+    return { format: ANN_FORMAT, metric: 'l2sq', quantization: 'f32', connectivity: this.connectivity, expansionAdd: this.expansionAdd };
   }
 
   get size(): number {
@@ -140,22 +123,31 @@ export class VectorIndex {
     return this.ann !== null || this.annPending;
   }
 
+  /** True while this class keeps its own copy of the vectors (always below the ANN threshold). */
+  get holdsVectors(): boolean {
+    return this.data !== null;
+  }
+
   has(key: number): boolean {
     return this.slotOf.get(key) !== undefined;
   }
 
   vector(key: number): Float32Array | null {
     const slot = this.slotOf.get(key);
-    return slot === undefined ? null : this.data.slice(slot * DIM, slot * DIM + DIM);
+    if (slot === undefined) return null;
+    if (this.data) return this.data.slice(slot * DIM, slot * DIM + DIM);
+    return this.readVector?.(key) ?? null;
   }
 
   private reserve(slots: number): void {
     if (slots <= this.slotKeys.length) return;
     // Grow by 1.5x, not 2x: at a million faces every spare slot is 512 bytes of float32.
     const size = Math.max(Math.ceil(this.slotKeys.length * 1.5), slots);
-    const bigger = new Float32Array(size * DIM);
-    bigger.set(this.data.subarray(0, this.count * DIM));
-    this.data = bigger;
+    if (this.data) {
+      const bigger = new Float32Array(size * DIM);
+      bigger.set(this.data.subarray(0, this.count * DIM));
+      this.data = bigger;
+    }
     const keys = new Float64Array(size);
     keys.set(this.slotKeys.subarray(0, this.count));
     this.slotKeys = keys;
@@ -165,7 +157,7 @@ export class VectorIndex {
     if (vector.length !== DIM) throw new Error(`vector must have ${DIM} dimensions`);
     const slot = this.count;
     this.reserve(slot + 1);
-    this.data.set(vector, slot * DIM);
+    this.data?.set(vector, slot * DIM);
     this.slotKeys[slot] = key;
     this.count++;
     this.slotOf.set(key, slot, this.count);
@@ -174,9 +166,9 @@ export class VectorIndex {
 
   add(key: number, vector: ArrayLike<number>): void {
     if (this.has(key)) return;
-    const slot = this.store(key, vector);
-    if (this.ann) this.ann.add(BigInt(key), normalised(this.data.subarray(slot * DIM, slot * DIM + DIM)));
-    else if (!this.annPending && this.count >= this.threshold) this.buildAnn();
+    this.store(key, vector);
+    if (this.ann) this.ann.add(BigInt(key), Float32Array.from(vector));
+    else if (this.count >= this.threshold) this.buildAnn();
   }
 
   /**
@@ -185,6 +177,14 @@ export class VectorIndex {
    */
   addMany(keys: number[], vectors: Float32Array): void {
     if (vectors.length !== keys.length * DIM) throw new Error(`vectors must hold ${keys.length} × ${DIM} numbers`);
+    if (this.ann && !this.data) {
+      // The ANN index holds the vectors: add them there only.
+      const fresh = keys.map((k, i) => [k, i] as const).filter(([k]) => !this.has(k));
+      this.reserve(this.count + fresh.length);
+      for (const [k, i] of fresh) this.store(k, vectors.subarray(i * DIM, i * DIM + DIM));
+      this.addToAnn(fresh.map(([k]) => k), (j) => vectors.subarray(fresh[j][1] * DIM, fresh[j][1] * DIM + DIM));
+      return;
+    }
     this.reserve(this.count + keys.length);
     const added: number[] = [];
     for (let i = 0; i < keys.length; i++) {
@@ -192,8 +192,13 @@ export class VectorIndex {
       this.store(keys[i], vectors.subarray(i * DIM, i * DIM + DIM));
       added.push(keys[i]);
     }
-    if (this.ann) this.addToAnn(added);
+    if (this.ann) this.addToAnn(added, (j) => this.slotVector(added[j]));
     else if (this.count >= this.threshold) this.annPending = true;
+  }
+
+  private slotVector(key: number): Float32Array {
+    const slot = this.slotOf.get(key) as number;
+    return (this.data as Float32Array).subarray(slot * DIM, slot * DIM + DIM);
   }
 
   remove(key: number): boolean {
@@ -202,7 +207,7 @@ export class VectorIndex {
     const last = this.count - 1;
     this.slotOf.delete(key);
     if (slot !== last) {
-      this.data.copyWithin(slot * DIM, last * DIM, last * DIM + DIM);
+      this.data?.copyWithin(slot * DIM, last * DIM, last * DIM + DIM);
       const movedKey = this.slotKeys[last];
       this.slotKeys[slot] = movedKey;
       this.slotOf.set(movedKey, slot, this.count);
@@ -215,17 +220,17 @@ export class VectorIndex {
   private createAnn(): Index {
     return new Index({
       dimensions: DIM,
-      metric: MetricKind.IP,
-      quantization: this.quantization === 'i8' ? ScalarKind.I8 : ScalarKind.F16,
+      metric: MetricKind.L2sq,
+      quantization: ScalarKind.F32,
       connectivity: this.connectivity,
-      expansion_add: EXPANSION_ADD,
+      expansion_add: this.expansionAdd,
       expansion_search: this.expansionSearch,
       multi: false,
     });
   }
 
-  /** Adds stored vectors to the ANN index in chunks (bounded extra memory), on every core. */
-  private addToAnn(keys: number[]): void {
+  /** Adds vectors to the ANN index in chunks (bounded extra memory), on every core. */
+  private addToAnn(keys: number[], vectorOf: (i: number) => Float32Array): void {
     const ann = this.ann as Index;
     const n = threads();
     for (let i = 0; i < keys.length; i += BUILD_CHUNK) {
@@ -233,29 +238,37 @@ export class VectorIndex {
       const mat = new Float32Array(part.length * DIM);
       const ids = new BigUint64Array(part.length);
       part.forEach((k, j) => {
-        const slot = this.slotOf.get(k) as number;
-        normalisedInto(this.data.subarray(slot * DIM, slot * DIM + DIM), mat, j * DIM);
+        mat.set(vectorOf(i + j), j * DIM);
         ids[j] = BigInt(k);
       });
       ann.add(ids, mat, n);
     }
   }
 
-  /** Builds the ANN index over everything stored. */
+  /** The ANN index now holds every vector: drop this class's copy if they can be read back elsewhere. */
+  private releaseVectors(): void {
+    if (this.readVector) this.data = null;
+  }
+
+  /** Builds the ANN index over everything stored (the vectors must still be held here). */
   buildAnn(): void {
+    if (!this.data) throw new Error('the ANN index can only be rebuilt while the vectors are held in memory');
     this.annPending = false;
     this.ann = this.createAnn();
-    this.addToAnn(Array.from(this.slotKeys.subarray(0, this.count)));
+    const keys = Array.from(this.slotKeys.subarray(0, this.count));
+    this.addToAnn(keys, (i) => this.slotVector(keys[i]));
+    this.releaseVectors();
   }
 
   private ensureAnn(): void {
     if (this.annPending) this.buildAnn();
   }
 
-  /** Exact search: the k nearest within maxDistance, ascending. */
+  /** Exact search over the vectors held in memory: the k nearest within maxDistance, ascending. */
   exact(query: ArrayLike<number>, k: number, maxDistance = Infinity, exclude?: number): Hit[] {
-    const n = this.count;
     const data = this.data;
+    if (!data) throw new Error('exact search needs the vectors in memory; the ANN index holds them now');
+    const n = this.count;
     const limit2 = maxDistance === Infinity ? Infinity : maxDistance * maxDistance;
     const q = Float32Array.from(query);
     const hits: Hit[] = [];
@@ -283,32 +296,22 @@ export class VectorIndex {
     return hits;
   }
 
-  /** The k nearest within maxDistance: exact when small, ANN candidates + exact float32 re-rank when large. */
+  /** The k nearest within maxDistance: exact while small, through the ANN index when large. */
   search(query: ArrayLike<number>, k: number, maxDistance = Infinity, exclude?: number): Hit[] {
-    if (!this.usesAnn || k * 4 >= this.count) return this.exact(query, k, maxDistance, exclude);
+    if (!this.usesAnn || (this.data && k * 4 >= this.count)) return this.exact(query, k, maxDistance, exclude);
     this.ensureAnn();
     const ann = this.ann as Index;
-    const want = Math.min(this.count, Math.max(this.candidates, k + 1));
-    const m = ann.search(normalised(query), want, 1);
-    const q = Float32Array.from(query);
-    const data = this.data;
+    const want = Math.min(this.count, exclude === undefined ? k : k + 1);
+    if (want <= 0) return [];
+    const m = ann.search(Float32Array.from(query), want, 1);
     const hits: Hit[] = [];
-    for (let i = 0; i < m.keys.length; i++) {
+    for (let i = 0; i < m.keys.length && hits.length < k; i++) {
       const key = Number(m.keys[i]);
-      if (key === exclude) continue;
-      const slot = this.slotOf.get(key);
-      if (slot === undefined) continue;
-      let d2 = 0;
-      const o = slot * DIM;
-      for (let j = 0; j < DIM; j++) {
-        const t = data[o + j] - q[j];
-        d2 += t * t;
-      }
-      const d = Math.sqrt(d2);
-      if (d <= maxDistance) hits.push({ key, distance: d });
+      if (key === exclude || !this.has(key)) continue;
+      const d = Math.sqrt(Math.max(0, m.distances[i]));
+      if (d > maxDistance) break;
+      hits.push({ key, distance: d });
     }
-    hits.sort((a, b) => a.distance - b.distance);
-    if (hits.length > k) hits.length = k;
     return hits;
   }
 
@@ -342,6 +345,7 @@ export class VectorIndex {
         if (ann.size() === this.count) {
           this.ann = ann;
           this.annPending = false;
+          this.releaseVectors();
           return true;
         }
       }

@@ -36,6 +36,12 @@ import { projectRoot } from '../project-root';
 export const LOCAL_STAGE = 'local';
 /** s3rver accepts only this key pair; the other local services accept any, so it is THE local pair. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+/**
+ * How often a mapping that reads through an enhanced fan-out consumer reads its shard: the emulator has no
+ * SubscribeToShard, so a read every 100 ms stands for AWS's push (records reach the function ~70 ms after they
+ * arrive on average; here ~50 ms plus the read).
+ */
+export const ENHANCED_FAN_OUT_POLL_MS = 100;
 
 export interface LocalStackOptions {
   /** Where all state lives (default .facewatch under the project root). */
@@ -80,7 +86,8 @@ export interface StackInfo {
   resources: Record<string, ResourceInfo>;
   functions: Record<string, { name: string; arn: string; handler: string; timeoutSeconds: number; memoryMb: number }>;
   routes: { routeKey: string; function: string }[];
-  eventSources: { function: string; stream: string; settings: Record<string, unknown>; onFailure?: string }[];
+  /** `consumer`: the enhanced fan-out consumer the mapping reads through, when it does. */
+  eventSources: { function: string; stream: string; consumer?: string; settings: Record<string, unknown>; onFailure?: string }[];
   notifications: { bucket: string; event: string; prefix?: string; suffix?: string; function: string }[];
   subscriptions: { topic: string; protocol: string; endpoint: string }[];
   startedAt: string;
@@ -385,6 +392,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           }
           break;
         }
+        case 'AWS::Kinesis::StreamConsumer':
+          // An enhanced fan-out consumer: nothing to create in the Kinesis emulator (it has no consumers); a
+          // mapping reading through it gets push-like delivery from its poller (step 5).
+          break;
         case 'AWS::KinesisVideo::Stream': {
           await videoClient
             .send(
@@ -526,7 +537,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const id of mappings) {
       const p = cfn.properties(id);
       const fn = functionOf(String(p.FunctionName));
-      const source = String(p.EventSourceArn);
+      const mappedArn = String(p.EventSourceArn);
+      // Through an enhanced fan-out consumer (<stream ARN>/consumer/<name>:<time>): AWS pushes each record to the
+      // function about 70 ms after it arrives, where a shared-throughput mapping polls the shard once a second.
+      const consumer = /^(arn:[^:]+:kinesis:[^:]+:[^:]+:stream\/[^/]+)\/consumer\//.exec(mappedArn);
+      const source = consumer ? consumer[1] : mappedArn;
       if (!fn) {
         warn(`${id}: function ${p.FunctionName} is not a function of the stack; skipped`);
         continue;
@@ -565,6 +580,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         ...settings,
         client: kinesisClient,
         streamArn: source,
+        pollIntervalMs: consumer ? ENHANCED_FAN_OUT_POLL_MS : undefined,
         functionName: fn.definition.name,
         handler: async (event) => {
           const outcome = await fn.invoke(event);
@@ -582,7 +598,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       });
       poller.start();
       closers.push(() => poller.stop());
-      eventSources.push({ function: fn.definition.logicalId, stream: source, settings: JSON.parse(JSON.stringify(settings)), ...(onFailureArn ? { onFailure: onFailureArn } : {}) });
+      eventSources.push({
+        function: fn.definition.logicalId,
+        stream: source,
+        ...(consumer ? { consumer: mappedArn } : {}),
+        settings: JSON.parse(JSON.stringify(settings)),
+        ...(onFailureArn ? { onFailure: onFailureArn } : {}),
+      });
     }
 
     // 6. S3 notifications → functions (events that arrived while starting are delivered now).

@@ -73,6 +73,13 @@ function defaultAttributes(ctx: EvaluationContext, logicalId: string, type: stri
       const stream = name('Name');
       return { ref: stream, attributes: { Arn: arn(ctx, 'kinesis', `stream/${stream}`) } };
     }
+    case 'AWS::Kinesis::StreamConsumer': {
+      // Ref and ConsumerARN: <stream ARN>/consumer/<name>:<creation epoch seconds>, as AWS forms it.
+      const consumerName = name('ConsumerName');
+      const streamArn = String(props.StreamARN ?? arn(ctx, 'kinesis', 'stream/unknown'));
+      const consumerArn = `${streamArn}/consumer/${consumerName}:1700000000`;
+      return { ref: consumerArn, attributes: { ConsumerARN: consumerArn, ConsumerName: consumerName, StreamARN: streamArn, ConsumerStatus: 'ACTIVE' } };
+    }
     case 'AWS::KinesisVideo::Stream': {
       const stream = name('Name');
       // AWS appends the creation time; the provisioner replaces this with the ARN the service returns.
@@ -203,7 +210,7 @@ export class EvaluatedTemplate {
   private nameProperties(logicalId: string): Record<string, unknown> {
     const props = this.resource(logicalId).Properties ?? {};
     const out: Record<string, unknown> = {};
-    for (const key of ['BucketName', 'TableName', 'Name', 'QueueName', 'TopicName', 'FunctionName', 'CollectionId', 'RoleName', 'LogGroupName']) {
+    for (const key of ['BucketName', 'TableName', 'Name', 'QueueName', 'TopicName', 'FunctionName', 'CollectionId', 'RoleName', 'LogGroupName', 'ConsumerName', 'StreamARN']) {
       if (props[key] !== undefined) out[key] = this.evaluate(props[key]);
     }
     return out;

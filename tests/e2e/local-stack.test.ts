@@ -106,6 +106,11 @@ describeWithPhotos('local stack: npm start, end to end', () => {
       expect.arrayContaining(['AWS::S3::Bucket', 'AWS::DynamoDB::Table', 'AWS::Kinesis::Stream', 'AWS::SNS::Topic', 'AWS::Rekognition::Collection']),
     );
     expect(fs.statSync(path.join(dataDir, 'api-token')).mode & 0o777).toBe(0o600);
+    // The consumer's mapping reads the data stream through its enhanced fan-out consumer, as declared.
+    const stream = resourceRef(stack, 'AWS::Kinesis::Stream');
+    const consumer = resourceRef(stack, 'AWS::Kinesis::StreamConsumer');
+    expect(consumer.attributes.StreamARN).toBe(stream.attributes.Arn);
+    expect(written.eventSources).toEqual([expect.objectContaining({ function: 'ConsumeFaceSearchLambdaFunction', stream: stream.attributes.Arn, consumer: consumer.ref })]);
 
     const anonymous = await api('/people', '');
     expect(anonymous.status).toBe(401);

@@ -83,7 +83,7 @@ function grants(functionName: string): Record<string, string[]> {
   }
   return result;
 }
-const getAtt = (id: string) => JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] });
+const getAtt = (id: string, attribute = 'Arn') => JSON.stringify({ 'Fn::GetAtt': [id, attribute] });
 const index = (table: string, name: string) => JSON.stringify({ 'Fn::Sub': `\${${table}.Arn}/index/${name}` });
 const collectionArn = JSON.stringify({ 'Fn::Sub': 'arn:${AWS::Partition}:rekognition:${AWS::Region}:${AWS::AccountId}:collection/${FaceCollection}' });
 const bucketName = 'facewatch-ci-faces-${AWS::AccountId}-${AWS::Region}';
@@ -230,6 +230,23 @@ describe('the packaged template: least privilege per function', () => {
     expect(grants('consumeFaceSearch')['s3:GetObject']).toEqual([JSON.stringify({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${bucketName}/snapshots/*` })]);
     const variables = (resources.ConsumeFaceSearchLambdaFunction.Properties.Environment.Variables ?? {}) as Record<string, unknown>;
     expect(variables.PROCESSOR_SNAPSHOTS).toEqual({ 'Fn::If': ['IsManagedProcessor', 'false', 'true'] });
+  });
+
+  it('consumeFaceSearch reads each camera\'s data stream through its enhanced fan-out consumer, with the declared delivery settings', () => {
+    const ids = CAMERAS.map((c) => c.split('-').map(pascal).join(''));
+    const consumers = ofType('AWS::Kinesis::StreamConsumer');
+    expect(consumers.map(([id]) => id).sort()).toEqual(ids.map((id) => `FaceSearchConsumer${id}`).sort());
+    for (const id of ids) expect(resources[`FaceSearchConsumer${id}`].Properties.StreamARN).toEqual({ 'Fn::GetAtt': [`FaceSearchStream${id}`, 'Arn'] });
+    const mappings = ofType('AWS::Lambda::EventSourceMapping').filter(([, m]) => JSON.stringify(m.Properties.FunctionName).includes('ConsumeFaceSearch'));
+    expect(mappings.map(([, m]) => JSON.stringify(m.Properties.EventSourceArn)).sort()).toEqual(ids.map((id) => getAtt(`FaceSearchConsumer${id}`, 'ConsumerARN')).sort());
+    for (const [, m] of mappings) {
+      expect(m.Properties).toMatchObject({ BatchSize: 100, MaximumBatchingWindowInSeconds: 0, MaximumRetryAttempts: 5, BisectBatchOnFunctionError: true, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    }
+    const granted = grants('consumeFaceSearch');
+    const consumerArns = ids.map((id) => getAtt(`FaceSearchConsumer${id}`, 'ConsumerARN')).sort();
+    expect(granted['kinesis:SubscribeToShard']).toEqual(consumerArns);
+    expect(granted['kinesis:DescribeStreamConsumer']).toEqual(consumerArns);
+    expect(granted['kinesis:GetRecords']).toEqual(ids.map((id) => getAtt(`FaceSearchStream${id}`)).sort());
   });
 
   it('erasePerson: the deletes it performs, listing limited to faces/', () => {
