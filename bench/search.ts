@@ -117,7 +117,8 @@ function dataset(n: number, queries: number, noise: Noise): Dataset {
 }
 
 const pct = (a: number[], p: number) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(p * a.length))];
-const keysOf = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+/** Face i has key i (0-based, as an index into the data set). */
+const keysOf = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 function distance(data: Float32Array, i: number, q: Float32Array, at: number): number {
   let s = 0;
@@ -171,7 +172,7 @@ async function child(): Promise<void> {
   const fd = fs.openSync(cfg.dataFile, 'r');
   const readVector = (key: number) => {
     const out = new Float32Array(DIM);
-    fs.readSync(fd, out, 0, DIM * 4, (key - 1) * DIM * 4);
+    fs.readSync(fd, out, 0, DIM * 4, key * DIM * 4);
     return out;
   };
   const index = new VectorIndex({ ...cfg.options, readVector });
@@ -197,9 +198,9 @@ async function child(): Promise<void> {
     keys.push(hit?.key ?? -1);
     distances.push(hit?.distance ?? Infinity);
   }
-  for (const key of [1, cfg.n >> 1, cfg.n]) {
+  for (const key of [0, cfg.n >> 1, cfg.n - 1]) {
     const v = index.vector(key);
-    if (!v || v.some((x, d) => x !== (vectors2 ??= read(cfg.dataFile))[(key - 1) * DIM + d])) throw new Error(`vector(${key}) does not read back the face's descriptor`);
+    if (!v || v.some((x, d) => x !== (vectors2 ??= read(cfg.dataFile))[key * DIM + d])) throw new Error(`vector(${key}) does not read back the face's descriptor`);
   }
   vectors2 = null;
   fs.closeSync(fd);
@@ -291,12 +292,12 @@ async function main(): Promise<void> {
       const t = process.hrtime.bigint();
       const truth = exact.exact(query, 1)[0];
       brute.push(Number(process.hrtime.bigint() - t) / 1e6);
-      if (data.owner[truth.key - 1] !== data.queryOwner[q]) truthOther++;
+      if (data.owner[truth.key] !== data.queryOwner[q]) truthOther++;
       if (served.keys[q] === truth.key) hits++;
-      else if (served.keys[q] > 0 && distance(data.vectors, served.keys[q] - 1, data.queries, q * DIM) === truth.distance) {
+      else if (served.keys[q] >= 0 && distance(data.vectors, served.keys[q], data.queries, q * DIM) === truth.distance) {
         hits++;
         ties++;
-      } else if (served.keys[q] > 0 && data.owner[served.keys[q] - 1] === data.queryOwner[q]) missSamePerson++;
+      } else if (served.keys[q] >= 0 && data.owner[served.keys[q]] === data.queryOwner[q]) missSamePerson++;
     }
     const p50 = pct(served.latencies, 0.5).toFixed(3);
     const p99 = pct(served.latencies, 0.99).toFixed(3);
