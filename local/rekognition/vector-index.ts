@@ -22,7 +22,7 @@ export interface Hit {
 export interface VectorIndexOptions {
   /** Size from which the ANN index is used (default 20000). */
   annThreshold?: number;
-  /** HNSW search beam width (default 128; see the README for the recall it buys at 1M faces). */
+  /** HNSW search beam width (default 256; local/rekognition/README.md has the recall and latency it buys). */
   expansionSearch?: number;
   /** HNSW links per node (default 32). */
   connectivity?: number;
@@ -93,7 +93,7 @@ export class VectorIndex {
 
   constructor(opts: VectorIndexOptions = {}) {
     this.threshold = opts.annThreshold ?? 20000;
-    this.expansionSearch = opts.expansionSearch ?? 128;
+    this.expansionSearch = opts.expansionSearch ?? 256;
     this.expansionAdd = opts.expansionAdd ?? 256;
     this.connectivity = opts.connectivity ?? 32;
     this.readVector = opts.readVector;

@@ -283,6 +283,8 @@ export async function analyseVideoSlice(input: SliceInput, deps: SliceDependenci
     settings: { ...DEFAULT_TRACKER_SETTINGS, reuseMs, maxGapMs: Math.max(DEFAULT_TRACKER_SETTINGS.maxGapMs, reuseMs) },
     state: emptyTrackerState(),
   };
+  // What is written and checkpointed (the slice's result), and where the next window starts: ahead of it while
+  // windows are in flight.
   const result: SliceResult = {
     cursorMs: input.cursorMs,
     lastFrameMs: input.lastFrameMs,
@@ -294,61 +296,87 @@ export async function analyseVideoSlice(input: SliceInput, deps: SliceDependenci
     skippedMs: 0,
     ended: 'deadline',
   };
+  let launch: Position = { cursorMs: input.cursorMs, lastFrameMs: input.lastFrameMs };
+  // Windows in flight, oldest first: at most two, the older one finishing its searches and writes while the newer
+  // one's frames are detected (a window starts once every frame of the previous one has decided its searches).
+  const inFlight: Window[] = [];
   let failures = 0;
   let lastRenewMs = -Infinity;
+
+  /** Takes the oldest window's outcome into the result; false once the processor was stopped. */
+  const commitOldest = async (): Promise<boolean> => {
+    const window = inFlight[0];
+    const outcome = await window.done;
+    inFlight.shift();
+    if (outcome.renewedAtMs !== undefined) lastRenewMs = Math.max(lastRenewMs, outcome.renewedAtMs);
+    if (outcome.stopped) return false;
+    result.cursorMs = window.next.cursorMs;
+    result.lastFrameMs = window.next.lastFrameMs;
+    result.framesAnalysed += outcome.records.length;
+    result.recordsWritten += outcome.records.length;
+    result.facesFound += outcome.records.reduce((n, r) => n + r.faces, 0);
+    result.facesSearched += outcome.records.reduce((n, r) => n + r.searched, 0);
+    result.searchesReused += outcome.records.reduce((n, r) => n + r.reused, 0);
+    failures = 0;
+    return true;
+  };
+  const stopped = async (): Promise<SliceResult> => {
+    await Promise.allSettled(inFlight.map((w) => w.done));
+    inFlight.length = 0;
+    return { ...result, ended: 'stopped' };
+  };
 
   const remaining = () => input.deadlineMs - clock.now();
   while (remaining() > 0) {
     try {
+      // Windows already done are committed without waiting.
+      while (inFlight.length && inFlight[0].settled) if (!(await commitOldest())) return await stopped();
+
       const now = clock.now();
-      const fragments = await frames.listFragments(result.cursorMs - LOOKBACK_MS, Math.max(now, result.cursorMs) + LOOKAHEAD_MS);
+      const fragments = await frames.listFragments(launch.cursorMs - LOOKBACK_MS, Math.max(now, launch.cursorMs) + LOOKAHEAD_MS);
       const availableEnd = fragments.reduce((end, f) => Math.max(end, fragmentStart(f, frames.domain) + f.durationMs), -Infinity);
 
-      if (!(availableEnd > result.cursorMs)) {
+      if (!(availableEnd > launch.cursorMs)) {
         // Nothing new yet: still check now and then that the processor was not stopped meanwhile.
-        if (clock.now() - lastRenewMs >= 1_000) {
+        if (!inFlight.length && clock.now() - lastRenewMs >= 1_000) {
           lastRenewMs = clock.now();
           if (!(await progress.renew())) return { ...result, ended: 'stopped' };
         }
-        await clock.sleep(Math.max(0, Math.min(tuning.idlePollMs, remaining())));
+        const wait = Math.max(0, Math.min(tuning.idlePollMs, remaining()));
+        // A window finishing meanwhile is committed as soon as it is done, not after the whole wait.
+        await (inFlight.length ? Promise.race([clock.sleep(wait), inFlight[0].done.then(() => undefined, () => undefined)]) : clock.sleep(wait));
         continue;
       }
 
-      if (availableEnd - result.cursorMs > tuning.maxLagMs) {
-        const steps = Math.floor((availableEnd - tuning.maxLagMs - result.cursorMs) / interval);
+      if (availableEnd - launch.cursorMs > tuning.maxLagMs) {
+        const steps = Math.floor((availableEnd - tuning.maxLagMs - launch.cursorMs) / interval);
         result.skippedMs += steps * interval;
         logger?.warn('Processor fell behind live video: skipping ahead', { camera: settings.camera, skippedMs: steps * interval });
-        result.cursorMs += steps * interval;
+        launch = { ...launch, cursorMs: launch.cursorMs + steps * interval };
       }
 
-      const windowEnd = Math.min(availableEnd, result.cursorMs + tuning.maxWindowMs);
-      const times = sampleTimes(result.cursorMs, windowEnd, interval);
+      const windowEnd = Math.min(availableEnd, launch.cursorMs + tuning.maxWindowMs);
+      const times = sampleTimes(launch.cursorMs, windowEnd, interval);
       const sampled = await frames.getFrames(times[0], times[times.length - 1], interval);
-      const fresh = freshFrames(sampled, result.lastFrameMs);
-
-      // Each record goes out as soon as its frame and the earlier ones are analysed, not at the end of the window.
-      const writer = new OrderedWriter(progress, deps.sink, clock);
-      const analysed = await analyseFrames(fresh, fragments, streamArn, settings, tuning, tracking, deps, (index, frame) => writer.done(index, frame));
-      const records = analysed.filter((r): r is AnalysedFrame => r !== undefined);
-      await writer.finish();
-      if (writer.renewedAtMs !== undefined) lastRenewMs = writer.renewedAtMs;
-      if (writer.stopped) return { ...result, ended: 'stopped' };
-
-      const next = {
+      const fresh = freshFrames(sampled, launch.lastFrameMs);
+      const next: Position = {
         cursorMs: times[times.length - 1] + interval,
-        lastFrameMs: fresh.length ? Math.max(result.lastFrameMs ?? -Infinity, fresh[fresh.length - 1].timestampMs) : result.lastFrameMs,
-        framesAnalysed: result.framesAnalysed + records.length,
+        lastFrameMs: fresh.length ? Math.max(launch.lastFrameMs ?? -Infinity, fresh[fresh.length - 1].timestampMs) : launch.lastFrameMs,
       };
-      if (!(await progress.checkpoint(next))) return { ...result, ...next, recordsWritten: result.recordsWritten + records.length, ended: 'stopped' };
-      lastRenewMs = clock.now();
-      Object.assign(result, next);
-      result.recordsWritten += records.length;
-      result.facesFound += records.reduce((n, r) => n + r.faces, 0);
-      result.facesSearched += records.reduce((n, r) => n + r.searched, 0);
-      result.searchesReused += records.reduce((n, r) => n + r.reused, 0);
-      failures = 0;
+      const window = startWindow(fresh, fragments, streamArn, settings, tuning, tracking, deps, next, inFlight[inFlight.length - 1]);
+      inFlight.push(window);
+      launch = next;
+
+      // The next window starts once this one's frames have all decided their searches (or it ended early);
+      // the window before it must be done by then.
+      await Promise.race([window.decided, window.done]);
+      while (inFlight.length > 1 || (inFlight.length && inFlight[0].settled)) if (!(await commitOldest())) return await stopped();
     } catch (error) {
-      // The window is analysed again: start tracking afresh rather than from frames whose records were not written.
+      // Windows still in flight depend on the failed one: let them end without writing, then analyse again from
+      // the last checkpoint, tracking afresh rather than from frames whose records were not written.
+      await Promise.allSettled(inFlight.map((w) => w.done));
+      inFlight.length = 0;
+      launch = { cursorMs: result.cursorMs, lastFrameMs: result.lastFrameMs };
       tracking.state = emptyTrackerState();
       const permanent = permanentFailure(error);
       if (permanent) throw permanent;
@@ -358,7 +386,74 @@ export async function analyseVideoSlice(input: SliceInput, deps: SliceDependenci
       await clock.sleep(Math.max(0, Math.min(200 * 2 ** failures, remaining())));
     }
   }
+  // Time is up: the windows in flight finish (their frames are already being analysed) and are committed.
+  try {
+    while (inFlight.length) if (!(await commitOldest())) return await stopped();
+  } catch (error) {
+    await Promise.allSettled(inFlight.map((w) => w.done));
+    logger?.warn('Last window failed: the next run analyses it again', { camera: settings.camera, error: (error as Error).message });
+  }
   return result;
+}
+
+/** Where the next window starts: the next sample time, and the last frame already analysed (never twice). */
+interface Position {
+  cursorMs: number;
+  lastFrameMs?: number;
+}
+
+/** A window of frames being analysed, written and checkpointed, in order after the window before it. */
+interface Window {
+  /** Every frame of the window has decided its searches: the next window's frames may take their turns. */
+  decided: Promise<void>;
+  /** Records written and checkpoint taken (or the processor found stopped); rejects when the window failed. */
+  done: Promise<{ records: AnalysedFrame[]; stopped: boolean; renewedAtMs?: number }>;
+  settled: boolean;
+  /** Where the window after it starts. */
+  next: Position;
+}
+
+function startWindow(
+  fresh: readonly UsableFrame[],
+  fragments: readonly VideoFragment[],
+  streamArn: string,
+  settings: ProcessorSettings,
+  tuning: SliceTuning,
+  tracking: Tracking,
+  deps: SliceDependencies,
+  next: Position,
+  previous: Window | undefined,
+): Window {
+  // Records and checkpoints go out in frame order: after the previous window's, and never if it failed.
+  const previousDone = previous ? previous.done.then(() => undefined) : Promise.resolve();
+  previousDone.catch(() => undefined);
+  const writer = new OrderedWriter(deps.progress, deps.sink, deps.clock, previousDone);
+  let decide!: () => void;
+  const decided = new Promise<void>((resolve) => (decide = resolve));
+  const analysed = analyseFrames(fresh, fragments, streamArn, settings, tuning, tracking, deps, previous?.decided, decide, (index, frame) => writer.done(index, frame));
+  const window: Window = {
+    decided,
+    next,
+    settled: false,
+    done: (async () => {
+      let records: AnalysedFrame[];
+      try {
+        records = (await analysed).filter((r): r is AnalysedFrame => r !== undefined);
+      } finally {
+        decide(); // a failed window must not hold the next one's turns
+      }
+      await writer.finish();
+      if (writer.stopped) return { records, stopped: true, renewedAtMs: writer.renewedAtMs };
+      await previousDone;
+      const checkpointed = await deps.progress.checkpoint({ cursorMs: next.cursorMs, lastFrameMs: next.lastFrameMs, framesAnalysed: records.length });
+      return { records, stopped: !checkpointed, renewedAtMs: deps.clock.now() };
+    })(),
+  };
+  window.done.then(
+    () => (window.settled = true),
+    () => (window.settled = true),
+  );
+  return window;
 }
 
 /** Frames with an image, after the last analysed one, each once (samples can land on the same frame). */
@@ -395,7 +490,8 @@ type UsableFrame = SampledFrame & { image: Uint8Array };
 /**
  * The window's frames, `tuning.concurrency` at once, records in frame order. DetectFaces runs concurrently;
  * with search reuse on, each frame decides which faces to search after the previous frame has decided (the
- * tracks it left), but does not wait for that frame's searches to answer.
+ * tracks it left; the first frame after the previous window's last), but does not wait for that frame's
+ * searches to answer. `decided` is called once every frame has decided.
  */
 async function analyseFrames(
   fresh: readonly UsableFrame[],
@@ -405,25 +501,63 @@ async function analyseFrames(
   tuning: SliceTuning,
   tracking: Tracking,
   deps: SliceDependencies,
+  previousDecided: Promise<void> | undefined,
+  decided: () => void,
   analysed: (index: number, frame: AnalysedFrame | undefined) => void,
 ): Promise<(AnalysedFrame | undefined)[]> {
   const ordered = tracking.settings.reuseMs > 0;
   const turns = fresh.map(() => deferred());
-  return mapWithConcurrency(
-    fresh.map((frame, index) => ({ frame, index })),
-    tuning.concurrency,
-    async ({ frame, index }) => {
+  const before = previousDecided ?? Promise.resolve();
+  if (fresh.length === 0) before.then(decided, decided);
+  else turns[fresh.length - 1].promise.then(decided);
+  // `concurrency` frames at once in detection and decision; a frame that has decided waits for its searches
+  // (and for the searches it reuses) outside that limit, so a slow search never keeps later frames from starting.
+  const slots = new Semaphore(tuning.concurrency);
+  return Promise.all(
+    fresh.map(async (frame, index) => {
+      await slots.acquire();
+      let held = true;
+      const release = () => {
+        if (held) slots.release();
+        held = false;
+      };
       try {
         const detection = await detectFrame(frame, fragments, streamArn, settings, deps, ordered);
-        if (ordered && index > 0) await turns[index - 1].promise;
-        const result = detection ? await analyseFrame(frame, detection, settings, tuning, tracking, deps, () => turns[index].resolve()) : undefined;
+        if (ordered) await (index > 0 ? turns[index - 1].promise : before);
+        const result = detection
+          ? await analyseFrame(frame, detection, settings, tuning, tracking, deps, () => {
+              turns[index].resolve();
+              release();
+            })
+          : undefined;
         analysed(index, result);
         return result;
       } finally {
         turns[index].resolve();
+        release();
       }
-    },
+    }),
   );
+}
+
+/** Permits handed out in the order they were asked for. */
+class Semaphore {
+  private readonly waiting: (() => void)[] = [];
+  constructor(private free: number) {}
+
+  acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free -= 1;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free += 1;
+  }
 }
 
 interface Detection {
@@ -550,17 +684,22 @@ async function analyseFrame(
 class OrderedWriter {
   private readonly ready = new Map<number, AnalysedFrame | undefined>();
   private next = 0;
-  private chain: Promise<void> = Promise.resolve();
+  private chain: Promise<void>;
   private renewal?: Promise<boolean>;
   private error?: unknown;
   stopped = false;
   renewedAtMs?: number;
 
+  /** `after`: the previous window's records are written (the chain starts from it; rejected: nothing is written). */
   constructor(
     private readonly progress: ProgressPort,
     private readonly sink: RecordSink,
     private readonly clock: Clock,
-  ) {}
+    after: Promise<void> = Promise.resolve(),
+  ) {
+    this.chain = after;
+    this.chain.catch(() => undefined); // surfaced by finish(), not as an unhandled rejection meanwhile
+  }
 
   done(index: number, frame: AnalysedFrame | undefined): void {
     this.ready.set(index, frame);
@@ -571,7 +710,10 @@ class OrderedWriter {
       this.next += 1;
       if (f) batch.push(f);
     }
-    if (batch.length) this.chain = this.chain.then(() => this.write(batch));
+    if (batch.length) {
+      this.chain = this.chain.then(() => this.write(batch));
+      this.chain.catch(() => undefined); // surfaced by finish()
+    }
   }
 
   private async write(batch: AnalysedFrame[]): Promise<void> {

@@ -234,6 +234,36 @@ describe('analyseVideoSlice', () => {
     expect(w.sink.records.map(frameTimeMs)).toEqual([0, 200, 400, 600, 800].map((ms) => VIDEO_START + ms));
   });
 
+  it('detects the next window\'s frames while the previous window\'s searches are still running, and keeps records and checkpoints in order', async () => {
+    // Given two seconds of video already in the stream (two windows of 5 frames) and a first search that answers
+    // only once the second window's frames were all detected (or after a bounded wait, so a serial processor fails)
+    const w = world({ videoMs: 2000, faces: () => [alice], clockStart: VIDEO_START + SKEW + 2000 });
+    const search = w.analyzer.searchFacesByImage.bind(w.analyzer);
+    let held = false;
+    let detectedWhenReleased = 0;
+    w.analyzer.searchFacesByImage = async (image, options) => {
+      if (w.analyzer.searches.length === 0 && !held) {
+        held = true;
+        for (let i = 0; i < 500 && w.analyzer.detectCalls.length < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+        detectedWhenReleased = w.analyzer.detectCalls.length;
+        held = false;
+      }
+      return search(image, options);
+    };
+    const progress = new ScriptedProgress();
+
+    // When the processor runs
+    await run(w, progress);
+
+    // Then all ten frames, the second window's too, were detected while the first window's search was held
+    expect(detectedWhenReleased).toBe(10);
+    // and every frame has one record, in frame order, with checkpoints moving forward only
+    expect(w.sink.records.map(frameTimeMs)).toEqual([0, 200, 400, 600, 800, 1000, 1200, 1400, 1600, 1800].map((ms) => VIDEO_START + ms));
+    const cursors = progress.checkpoints.map((c) => c.cursorMs);
+    expect(cursors).toEqual([...cursors].sort((a, b) => a - b));
+    expect(cursors[cursors.length - 1]).toBeGreaterThanOrEqual(VIDEO_START + SKEW + 2000);
+  });
+
   describe('reusing a tracked face\'s search (searchReuseSeconds)', () => {
     const matchedOf = (record: (typeof CollectingSink.prototype.records)[number]['record']) =>
       record.FaceSearchResponse.map((f) => f.MatchedFaces.map((m) => ({ FaceId: m.Face.FaceId, ExternalImageId: m.Face.ExternalImageId, Similarity: m.Similarity })));
