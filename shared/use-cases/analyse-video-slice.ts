@@ -312,12 +312,28 @@ export async function analyseVideoSlice(input: SliceInput, deps: SliceDependenci
     if (outcome.stopped) return false;
     result.cursorMs = window.next.cursorMs;
     result.lastFrameMs = window.next.lastFrameMs;
-    result.framesAnalysed += outcome.records.length;
-    result.recordsWritten += outcome.records.length;
-    result.facesFound += outcome.records.reduce((n, r) => n + r.faces, 0);
-    result.facesSearched += outcome.records.reduce((n, r) => n + r.searched, 0);
-    result.searchesReused += outcome.records.reduce((n, r) => n + r.reused, 0);
+    count(outcome.records);
     failures = 0;
+    return true;
+  };
+  const count = (records: readonly AnalysedFrame[]) => {
+    result.framesAnalysed += records.length;
+    result.recordsWritten += records.length;
+    result.facesFound += records.reduce((n, r) => n + r.faces, 0);
+    result.facesSearched += records.reduce((n, r) => n + r.searched, 0);
+    result.searchesReused += records.reduce((n, r) => n + r.reused, 0);
+  };
+  /**
+   * After a failure: windows after the failed one end without writing; windows before it are committed; of the
+   * failed one, the records already out count (and are not written again). False if the processor was stopped.
+   */
+  const settleAfterFailure = async (): Promise<boolean> => {
+    await Promise.allSettled(inFlight.map((w) => w.done));
+    while (inFlight.length && (await inFlight[0].done.then(() => true, () => false))) if (!(await commitOldest())) return false;
+    const written = inFlight[0]?.written ?? [];
+    count(written);
+    if (written.length) result.lastFrameMs = Math.max(result.lastFrameMs ?? -Infinity, written[written.length - 1].frameMs);
+    inFlight.length = 0;
     return true;
   };
   const stopped = async (): Promise<SliceResult> => {
@@ -372,10 +388,8 @@ export async function analyseVideoSlice(input: SliceInput, deps: SliceDependenci
       await Promise.race([window.decided, window.done]);
       while (inFlight.length > 1 || (inFlight.length && inFlight[0].settled)) if (!(await commitOldest())) return await stopped();
     } catch (error) {
-      // Windows still in flight depend on the failed one: let them end without writing, then analyse again from
-      // the last checkpoint, tracking afresh rather than from frames whose records were not written.
-      await Promise.allSettled(inFlight.map((w) => w.done));
-      inFlight.length = 0;
+      // The analysis starts again after the last record that is out, tracking afresh.
+      if (!(await settleAfterFailure())) return { ...result, ended: 'stopped' };
       launch = { cursorMs: result.cursorMs, lastFrameMs: result.lastFrameMs };
       tracking.state = emptyTrackerState();
       const permanent = permanentFailure(error);
@@ -390,8 +404,8 @@ export async function analyseVideoSlice(input: SliceInput, deps: SliceDependenci
   try {
     while (inFlight.length) if (!(await commitOldest())) return await stopped();
   } catch (error) {
-    await Promise.allSettled(inFlight.map((w) => w.done));
     logger?.warn('Last window failed: the next run analyses it again', { camera: settings.camera, error: (error as Error).message });
+    if (!(await settleAfterFailure())) return { ...result, ended: 'stopped' };
   }
   return result;
 }
@@ -411,6 +425,8 @@ interface Window {
   settled: boolean;
   /** Where the window after it starts. */
   next: Position;
+  /** Frames whose records are already out, even if the window fails later. */
+  written: readonly AnalysedFrame[];
 }
 
 function startWindow(
@@ -434,6 +450,7 @@ function startWindow(
   const window: Window = {
     decided,
     next,
+    written: writer.written,
     settled: false,
     done: (async () => {
       let records: AnalysedFrame[];
@@ -471,6 +488,8 @@ function freshFrames(sampled: readonly SampledFrame[], lastFrameMs: number | und
 }
 
 interface AnalysedFrame {
+  /** The frame's time on the source's clock. */
+  frameMs: number;
   outgoing: OutgoingRecord;
   faces: number;
   /** Faces searched with SearchFacesByImage / faces that reused their track's result. */
@@ -669,6 +688,7 @@ async function analyseFrame(
   }
   const searched = decisions.filter((d) => d.action === 'search').length;
   return {
+    frameMs: frame.timestampMs,
     outgoing: { partitionKey: `${settings.camera}/${location.fragmentNumber}`, record },
     faces: detected.length,
     searched,
@@ -689,6 +709,8 @@ class OrderedWriter {
   private error?: unknown;
   stopped = false;
   renewedAtMs?: number;
+  /** Frames whose records are out, in order (also when a later write failed). */
+  readonly written: AnalysedFrame[] = [];
 
   /** `after`: the previous window's records are written (the chain starts from it; rejected: nothing is written). */
   constructor(
@@ -727,6 +749,7 @@ class OrderedWriter {
       }
       if (this.stopped || !(await this.renewal)) return;
       await this.sink.put(batch.map(({ outgoing }) => outgoing));
+      this.written.push(...batch);
     } catch (error) {
       this.error = error;
     }

@@ -264,6 +264,28 @@ describe('analyseVideoSlice', () => {
     expect(cursors[cursors.length - 1]).toBeGreaterThanOrEqual(VIDEO_START + SKEW + 2000);
   });
 
+  it('when a write fails while the next window is already in flight, analyses again from the last checkpoint: every record once, in order', async () => {
+    // Given two seconds of video already in the stream, and a sink that refuses its third write
+    const w = world({ videoMs: 2000, faces: () => [alice, stranger], clockStart: VIDEO_START + SKEW + 2000 });
+    const put = w.sink.put.bind(w.sink);
+    let calls = 0;
+    w.sink.put = async (records) => {
+      calls += 1;
+      if (calls === 3) throw Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' });
+      return put(records);
+    };
+    const progress = new ScriptedProgress();
+
+    // When the processor runs
+    const result = await run(w, progress);
+
+    // Then each frame has exactly one record, in frame order, and the result counts them once
+    expect(w.sink.records.map(frameTimeMs)).toEqual([0, 200, 400, 600, 800, 1000, 1200, 1400, 1600, 1800].map((ms) => VIDEO_START + ms));
+    expect(result.recordsWritten).toBe(10);
+    const cursors = progress.checkpoints.map((c) => c.cursorMs);
+    expect(cursors).toEqual([...cursors].sort((a, b) => a - b));
+  });
+
   describe('reusing a tracked face\'s search (searchReuseSeconds)', () => {
     const matchedOf = (record: (typeof CollectingSink.prototype.records)[number]['record']) =>
       record.FaceSearchResponse.map((f) => f.MatchedFaces.map((m) => ({ FaceId: m.Face.FaceId, ExternalImageId: m.Face.ExternalImageId, Similarity: m.Similarity })));
