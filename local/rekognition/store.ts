@@ -78,8 +78,11 @@ class LineIndex {
   }
 }
 
-/** Calls `onLine` with every line of a file and its byte offset, reading it in chunks (logs can exceed a string's maximum length). */
-function forEachLine(file: string, onLine: (line: Buffer, offset: number) => void): void {
+/**
+ * Calls `onLine` with every line of a file, its byte offset, and whether a newline ends it (only the last line
+ * can lack one), reading the file in chunks (logs can exceed a string's maximum length).
+ */
+function forEachLine(file: string, onLine: (line: Buffer, offset: number, terminated: boolean) => void): void {
   const fd = fs.openSync(file, 'r');
   try {
     const chunk = Buffer.alloc(8 << 20);
@@ -91,13 +94,13 @@ function forEachLine(file: string, onLine: (line: Buffer, offset: number) => voi
       const buf = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
       let start = 0;
       for (let nl = buf.indexOf(10, start); nl >= 0; nl = buf.indexOf(10, start)) {
-        onLine(buf.subarray(start, nl), carryAt + start);
+        onLine(buf.subarray(start, nl), carryAt + start, true);
         start = nl + 1;
       }
       carryAt += start;
       carry = Buffer.from(buf.subarray(start));
     }
-    if (carry.length) onLine(carry, carryAt);
+    if (carry.length) onLine(carry, carryAt, false);
   } finally {
     fs.closeSync(fd);
   }
@@ -163,8 +166,10 @@ export class Collection {
     const vectors = new Map<string, Float32Array>();
     let lines = 0;
     let torn = false;
-    forEachLine(this.logFile, (line, offset) => {
+    forEachLine(this.logFile, (line, offset, terminated) => {
       if (!line.length) return;
+      // A last line without its newline (a crash mid-append) would swallow the next appended line: compact.
+      if (!terminated) torn = true;
       let entry: LogLine;
       try {
         entry = JSON.parse(line.toString('utf8')) as LogLine;
@@ -190,14 +195,6 @@ export class Collection {
       }
     });
     this.logSize = fs.statSync(this.logFile).size;
-    if (this.logSize > 0 && !torn) {
-      // A last line without its newline (a crash mid-append) would swallow the next appended line.
-      const last = Buffer.alloc(1);
-      const fd = fs.openSync(this.logFile, 'r');
-      fs.readSync(fd, last, 0, 1, this.logSize - 1);
-      fs.closeSync(fd);
-      torn = last[0] !== 10;
-    }
     const keys: number[] = [];
     const mat = new Float32Array(this.faces.size * 128);
     let i = 0;

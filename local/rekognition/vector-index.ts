@@ -177,28 +177,17 @@ export class VectorIndex {
    */
   addMany(keys: number[], vectors: Float32Array): void {
     if (vectors.length !== keys.length * DIM) throw new Error(`vectors must hold ${keys.length} × ${DIM} numbers`);
-    if (this.ann && !this.data) {
-      // The ANN index holds the vectors: add them there only.
-      const fresh = keys.map((k, i) => [k, i] as const).filter(([k]) => !this.has(k));
-      this.reserve(this.count + fresh.length);
-      for (const [k, i] of fresh) this.store(k, vectors.subarray(i * DIM, i * DIM + DIM));
-      this.addToAnn(fresh.map(([k]) => k), (j) => vectors.subarray(fresh[j][1] * DIM, fresh[j][1] * DIM + DIM));
-      return;
-    }
     this.reserve(this.count + keys.length);
     const added: number[] = [];
+    const rows: number[] = [];
     for (let i = 0; i < keys.length; i++) {
       if (this.has(keys[i])) continue;
       this.store(keys[i], vectors.subarray(i * DIM, i * DIM + DIM));
       added.push(keys[i]);
+      rows.push(i);
     }
-    if (this.ann) this.addToAnn(added, (j) => this.slotVector(added[j]));
+    if (this.ann) this.addToAnn(added, (j) => vectors.subarray(rows[j] * DIM, rows[j] * DIM + DIM));
     else if (this.count >= this.threshold) this.annPending = true;
-  }
-
-  private slotVector(key: number): Float32Array {
-    const slot = this.slotOf.get(key) as number;
-    return (this.data as Float32Array).subarray(slot * DIM, slot * DIM + DIM);
   }
 
   remove(key: number): boolean {
@@ -252,11 +241,12 @@ export class VectorIndex {
 
   /** Builds the ANN index over everything stored (the vectors must still be held here). */
   buildAnn(): void {
-    if (!this.data) throw new Error('the ANN index can only be rebuilt while the vectors are held in memory');
+    const data = this.data;
+    if (!data) throw new Error('the ANN index can only be rebuilt while the vectors are held in memory');
     this.annPending = false;
     this.ann = this.createAnn();
-    const keys = Array.from(this.slotKeys.subarray(0, this.count));
-    this.addToAnn(keys, (i) => this.slotVector(keys[i]));
+    // Slot i holds the i-th key's vector.
+    this.addToAnn(Array.from(this.slotKeys.subarray(0, this.count)), (i) => data.subarray(i * DIM, i * DIM + DIM));
     this.releaseVectors();
   }
 

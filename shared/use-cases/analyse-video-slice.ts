@@ -283,6 +283,7 @@ export async function analyseVideoSlice(input: SliceInput, deps: SliceDependenci
     settings: { ...DEFAULT_TRACKER_SETTINGS, reuseMs, maxGapMs: Math.max(DEFAULT_TRACKER_SETTINGS.maxGapMs, reuseMs) },
     state: emptyTrackerState(),
   };
+  const ctx: SliceContext = { streamArn, settings, tuning, tracking, deps };
   // What is written and checkpointed (the slice's result), and where the next window starts: ahead of it while
   // windows are in flight.
   const result: SliceResult = {
@@ -379,7 +380,7 @@ export async function analyseVideoSlice(input: SliceInput, deps: SliceDependenci
         cursorMs: times[times.length - 1] + interval,
         lastFrameMs: fresh.length ? Math.max(launch.lastFrameMs ?? -Infinity, fresh[fresh.length - 1].timestampMs) : launch.lastFrameMs,
       };
-      const window = startWindow(fresh, fragments, streamArn, settings, tuning, tracking, deps, next, inFlight[inFlight.length - 1]);
+      const window = startWindow(ctx, fresh, fragments, next, inFlight[inFlight.length - 1]);
       inFlight.push(window);
       launch = next;
 
@@ -416,6 +417,15 @@ interface Position {
   lastFrameMs?: number;
 }
 
+/** What every window of a slice works with. */
+interface SliceContext {
+  streamArn: string;
+  settings: ProcessorSettings;
+  tuning: SliceTuning;
+  tracking: Tracking;
+  deps: SliceDependencies;
+}
+
 /** A window of frames being analysed, written and checkpointed, in order after the window before it. */
 interface Window {
   /** Every frame of the window has decided its searches: the next window's frames may take their turns. */
@@ -429,24 +439,15 @@ interface Window {
   written: readonly AnalysedFrame[];
 }
 
-function startWindow(
-  fresh: readonly UsableFrame[],
-  fragments: readonly VideoFragment[],
-  streamArn: string,
-  settings: ProcessorSettings,
-  tuning: SliceTuning,
-  tracking: Tracking,
-  deps: SliceDependencies,
-  next: Position,
-  previous: Window | undefined,
-): Window {
+function startWindow(ctx: SliceContext, fresh: readonly UsableFrame[], fragments: readonly VideoFragment[], next: Position, previous: Window | undefined): Window {
+  const { deps } = ctx;
   // Records and checkpoints go out in frame order: after the previous window's, and never if it failed.
   const previousDone = previous ? previous.done.then(() => undefined) : Promise.resolve();
   previousDone.catch(() => undefined);
   const writer = new OrderedWriter(deps.progress, deps.sink, deps.clock, previousDone);
   let decide!: () => void;
   const decided = new Promise<void>((resolve) => (decide = resolve));
-  const analysed = analyseFrames(fresh, fragments, streamArn, settings, tuning, tracking, deps, previous?.decided, decide, (index, frame) => writer.done(index, frame));
+  const analysed = analyseFrames(ctx, fresh, fragments, previous?.decided, decide, (index, frame) => writer.done(index, frame));
   const window: Window = {
     decided,
     next,
@@ -513,13 +514,9 @@ type UsableFrame = SampledFrame & { image: Uint8Array };
  * searches to answer. `decided` is called once every frame has decided.
  */
 async function analyseFrames(
+  { streamArn, settings, tuning, tracking, deps }: SliceContext,
   fresh: readonly UsableFrame[],
   fragments: readonly VideoFragment[],
-  streamArn: string,
-  settings: ProcessorSettings,
-  tuning: SliceTuning,
-  tracking: Tracking,
-  deps: SliceDependencies,
   previousDecided: Promise<void> | undefined,
   decided: () => void,
   analysed: (index: number, frame: AnalysedFrame | undefined) => void,
@@ -805,17 +802,3 @@ async function searchFace(
 }
 
 const TIGHT_PADDING = 0.1;
-
-/** Runs fn over items with at most `limit` at once; results keep the items' order. */
-export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]);
-    }
-  });
-  await Promise.all(workers);
-  return results;
-}

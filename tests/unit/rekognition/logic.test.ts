@@ -13,6 +13,7 @@ import { Collection } from '../../../local/rekognition/store';
 import { sniffFormat } from '../../../local/rekognition/images';
 import { regionFromAuthorization } from '../../../local/rekognition/server';
 import { imageIdFor } from '../../../local/rekognition/service';
+import { clusteredVectors } from '../../support/vectors';
 
 describe('similarity calibration', () => {
   test('monotone, AWS thresholds at the calibrated distances', () => {
@@ -159,18 +160,7 @@ describe('FaceDetail and the quality filter', () => {
   });
 });
 
-function clustered(n: number, seed = 1): Float32Array {
-  let a = seed;
-  const rnd = () => ((a = (a * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-  const g = () => Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd());
-  const out = new Float32Array(n * DIM);
-  const centre = new Float32Array(DIM);
-  for (let v = 0; v < n; v++) {
-    if (v % 5 === 0) for (let d = 0; d < DIM; d++) centre[d] = g() * 0.066;
-    for (let d = 0; d < DIM; d++) out[v * DIM + d] = centre[d] + g() * 0.025;
-  }
-  return out;
-}
+const clustered = (n: number, seed = 1) => clusteredVectors(n, { seed, groupSize: 5, centreSpread: 0.066, photoSpread: 0.025 });
 
 describe('vector index', () => {
   test('exact search, removal, and ANN recall@1 vs exact', () => {

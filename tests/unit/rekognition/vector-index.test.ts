@@ -3,19 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { VectorIndex, DIM } from '../../../local/rekognition/vector-index';
+import { clusteredVectors } from '../../support/vectors';
 
-function people(n: number, seed = 5): Float32Array {
-  let a = seed;
-  const rnd = () => ((a = (a * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-  const g = () => Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd());
-  const out = new Float32Array(n * DIM);
-  const centre = new Float32Array(DIM);
-  for (let v = 0; v < n; v++) {
-    if (v % 4 === 0) for (let d = 0; d < DIM; d++) centre[d] = g() * 0.05;
-    for (let d = 0; d < DIM; d++) out[v * DIM + d] = centre[d] + g() * 0.03;
-  }
-  return out;
-}
+const people = (n: number, seed = 5) => clusteredVectors(n, { seed, groupSize: 4, centreSpread: 0.05, photoSpread: 0.03 });
 
 /** Plain double-precision Euclidean distance, independent of the index's code. */
 function dist(a: ArrayLike<number>, b: ArrayLike<number>): number {
