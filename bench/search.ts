@@ -1,5 +1,5 @@
 /**
- * 1:N search benchmark: the service's vector index (usearch HNSW over float32 vectors past the collection's
+ * 1:N search benchmark: the service's vector index (usearch HNSW over float16 vectors past the collection's
  * ANN threshold, exact below it) against exact brute force, at 10k / 100k / 1M synthetic faces (`--max N`
  * picks the largest size, default 1000000; `--connectivity`, `--expansion-add`, `--expansion-search` try
  * other graph settings; `--noise isotropic` a harsher data set).
@@ -250,7 +250,7 @@ async function main(): Promise<void> {
     const threshold = new VectorIndex(options).annThreshold;
 
     // Build (or reuse) the saved ANN index the service would load.
-    const tag = JSON.stringify({ GENERATOR, noise, SEED, n, options: { ...options, expansionSearch: undefined } });
+    const tag = JSON.stringify({ GENERATOR, noise, SEED, n, index: new VectorIndex(options).annParams() });
     const dir = path.resolve(__dirname, '..', '..', '.cache', 'bench', 'search', crypto.createHash('sha1').update(tag).digest('hex').slice(0, 16));
     const annFile = path.join(dir, 'index.usearch');
     let build = 'exact search (below the ANN threshold)';

@@ -1,12 +1,15 @@
 /**
  * 1:N search over 128-d face descriptors. Exact Euclidean brute force (Float32Array) while small; past
- * `annThreshold` vectors an HNSW graph from usearch (L2sq metric, float32 vectors), whose distances are the
- * exact float32 Euclidean distances of the faces it returns: only which faces are returned is approximate.
+ * `annThreshold` vectors an HNSW graph from usearch (L2sq metric, vectors stored as float16: half the memory
+ * of float32 and the same recall, which pays for a denser graph; local/rekognition/README.md).
  *
- * Once the graph holds the vectors, this class no longer keeps its own copy (at a million faces that copy is
- * 512 MB): `vector(key)` then reads a face's descriptor back through `readVector` (the collection reads it
- * from its log). Without a `readVector` the copy is kept. The graph is persisted with the collection and
- * loaded as is when it matches the stored faces and settings.
+ * usearch's distances are those of the float16 copies; the best candidates are re-ranked on the float32
+ * descriptors, so every distance returned is exact and only *which* faces are returned is approximate.
+ *
+ * Once the graph holds the vectors, this class no longer keeps its own float32 copy (at a million faces that
+ * copy is 512 MB): `vector(key)` and the re-rank then read a face's descriptor back through `readVector` (the
+ * collection reads it from its log). Without a `readVector` the copy is kept. The graph is persisted with the
+ * collection and loaded as is when it matches the stored faces and settings.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,17 +27,19 @@ export interface VectorIndexOptions {
   annThreshold?: number;
   /** HNSW search beam width (default 256; local/rekognition/README.md has the recall and latency it buys). */
   expansionSearch?: number;
-  /** HNSW links per node (default 32). */
+  /** HNSW links per node (default 48). */
   connectivity?: number;
-  /** HNSW beam width while inserting (default 256): a better graph for a slower build. */
+  /** HNSW beam width while inserting (default 512): a better graph for a slower build. */
   expansionAdd?: number;
   /** Where a face's descriptor can be read back once the ANN index holds the searchable copy. */
   readVector?: (key: number) => Float32Array | null;
 }
 
 /** Everything that shapes a saved ANN file: a file built with other settings is rebuilt, not loaded. */
-const ANN_FORMAT = 3;
+const ANN_FORMAT = 4;
 const BUILD_CHUNK = 20000;
+/** Candidates re-ranked on float32 beyond the ones asked for: float16 rounding can swap near-ties. */
+const RERANK_MARGIN = 2;
 
 const threads = () => Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
 
@@ -94,8 +99,8 @@ export class VectorIndex {
   constructor(opts: VectorIndexOptions = {}) {
     this.threshold = opts.annThreshold ?? 20000;
     this.expansionSearch = opts.expansionSearch ?? 256;
-    this.expansionAdd = opts.expansionAdd ?? 256;
-    this.connectivity = opts.connectivity ?? 32;
+    this.expansionAdd = opts.expansionAdd ?? 512;
+    this.connectivity = opts.connectivity ?? 48;
     this.readVector = opts.readVector;
   }
 
@@ -110,8 +115,15 @@ export class VectorIndex {
     return `${this.count}:${sum}`;
   }
 
-  private annParams() {
-    return { format: ANN_FORMAT, metric: 'l2sq', quantization: 'f32', connectivity: this.connectivity, expansionAdd: this.expansionAdd };
+  /** The settings a saved ANN file is built with (a file with other settings is rebuilt). */
+  annParams() {
+    return {
+      format: ANN_FORMAT,
+      metric: 'l2sq',
+      quantization: 'f16',
+      connectivity: this.connectivity,
+      expansionAdd: this.expansionAdd,
+    };
   }
 
   get size(): number {
@@ -210,7 +222,7 @@ export class VectorIndex {
     return new Index({
       dimensions: DIM,
       metric: MetricKind.L2sq,
-      quantization: ScalarKind.F32,
+      quantization: ScalarKind.F16,
       connectivity: this.connectivity,
       expansion_add: this.expansionAdd,
       expansion_search: this.expansionSearch,
@@ -291,18 +303,39 @@ export class VectorIndex {
     if (!this.usesAnn || (this.data && k * 4 >= this.count)) return this.exact(query, k, maxDistance, exclude);
     this.ensureAnn();
     const ann = this.ann as Index;
-    const want = Math.min(this.count, exclude === undefined ? k : k + 1);
+    const want = Math.min(this.count, (exclude === undefined ? k : k + 1) + RERANK_MARGIN);
     if (want <= 0) return [];
-    const m = ann.search(Float32Array.from(query), want, 1);
+    const q = Float32Array.from(query);
+    const m = ann.search(q, want, 1);
+    // The best candidates by float16 distance, re-ranked on their float32 descriptors.
     const hits: Hit[] = [];
-    for (let i = 0; i < m.keys.length && hits.length < k; i++) {
+    for (let i = 0; i < m.keys.length; i++) {
       const key = Number(m.keys[i]);
       if (key === exclude || !this.has(key)) continue;
-      const d = Math.sqrt(Math.max(0, m.distances[i]));
-      if (d > maxDistance) break;
-      hits.push({ key, distance: d });
+      const d = this.exactDistance(key, q);
+      if (d !== null && d <= maxDistance) hits.push({ key, distance: d });
     }
+    hits.sort((a, b) => a.distance - b.distance || a.key - b.key);
+    if (hits.length > k) hits.length = k;
     return hits;
+  }
+
+  /** Euclidean distance from `q` to a stored face's float32 descriptor (null if it cannot be read). */
+  private exactDistance(key: number, q: Float32Array): number | null {
+    let v: ArrayLike<number> | null;
+    let at = 0;
+    const slot = this.slotOf.get(key);
+    if (this.data && slot !== undefined) {
+      v = this.data;
+      at = slot * DIM;
+    } else v = this.readVector?.(key) ?? null;
+    if (!v) return null;
+    let d2 = 0;
+    for (let i = 0; i < DIM; i++) {
+      const t = v[at + i] - q[i];
+      d2 += t * t;
+    }
+    return Math.sqrt(d2);
   }
 
   /** Saves the ANN index (if any) to `file` (+ `file`.json with the key fingerprint and index settings). */

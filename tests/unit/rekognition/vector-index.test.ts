@@ -1,4 +1,4 @@
-/** Vector index of the local Rekognition: exact float32 re-rank of ANN candidates, saved index reuse. */
+/** Vector index of the local Rekognition: exact float32 re-rank of the float16 graph's candidates, saved index reuse. */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,6 +46,29 @@ describe('vector index: ANN candidates re-ranked exactly', () => {
     index.search(data.subarray(0, DIM), 1); // builds the graph
     for (let i = n; i < n + 10; i++) index.add(i + 1, data.subarray(i * DIM, i * DIM + DIM));
     for (let i = n; i < n + 10; i++) expect(index.search(data.subarray(i * DIM, i * DIM + DIM), 1)[0]).toEqual({ key: i + 1, distance: 0 });
+  });
+});
+
+describe('vector index: float16 graph, float32 answers', () => {
+  test('given two faces that float16 cannot tell apart, when searching, then the nearer by float32 comes first with its exact distance', () => {
+    const n = 800;
+    const data = people(n, 13);
+    const index = new VectorIndex({ annThreshold: 500 });
+    index.addMany(keysOf(n), data);
+    // 0.5 + 1e-4 and 0.5 + 2e-4 both round to 0.5 in float16 (its step there is 2^-11 ≈ 4.9e-4).
+    const base = Float32Array.from(data.subarray(0, DIM));
+    base[0] = 0.5;
+    const farther = Float32Array.from(base);
+    farther[0] = 0.5 + 2e-4;
+    const nearer = Float32Array.from(base);
+    nearer[0] = 0.5 + 1e-4;
+    index.add(n + 1, farther);
+    index.add(n + 2, nearer);
+    const hits = index.search(base, 2);
+    expect(hits.map((h) => h.key)).toEqual([n + 2, n + 1]);
+    expect(hits[0].distance).toBeCloseTo(dist(nearer, base), 9);
+    expect(hits[1].distance).toBeCloseTo(dist(farther, base), 9);
+    expect(hits[0].distance).toBeGreaterThan(0);
   });
 });
 
