@@ -248,10 +248,11 @@ async function main(): Promise<void> {
     const keys = keysOf(n);
     const exact = new VectorIndex({ ...options, annThreshold: Infinity });
     exact.addMany(keys, data.vectors);
-    const threshold = new VectorIndex(options).annThreshold;
+    const settings = new VectorIndex(options);
+    const threshold = settings.annThreshold;
 
     // Build (or reuse) the saved ANN index the service would load.
-    const tag = JSON.stringify({ GENERATOR, noise, SEED, n, index: new VectorIndex(options).annParams() });
+    const tag = JSON.stringify({ GENERATOR, noise, SEED, n, index: settings.annParams() });
     const dir = path.resolve(__dirname, '..', '..', '.cache', 'bench', 'search', crypto.createHash('sha1').update(tag).digest('hex').slice(0, 16));
     const annFile = path.join(dir, 'index.usearch');
     let build = 'exact search (below the ANN threshold)';

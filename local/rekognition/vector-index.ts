@@ -41,6 +41,19 @@ const BUILD_CHUNK = 20000;
 /** Candidates re-ranked on float32 beyond the ones asked for: float16 rounding can swap near-ties. */
 const RERANK_MARGIN = 2;
 
+/** How the graph stores its vectors (recorded in the saved file's settings). */
+const QUANTIZATION = ScalarKind.F16;
+
+/** Squared Euclidean distance between the DIM numbers of `v` from `at` and `q`. */
+function squaredDistance(v: ArrayLike<number>, at: number, q: ArrayLike<number>): number {
+  let d2 = 0;
+  for (let i = 0; i < DIM; i++) {
+    const t = v[at + i] - q[i];
+    d2 += t * t;
+  }
+  return d2;
+}
+
 const threads = () => Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
 
 /**
@@ -120,7 +133,7 @@ export class VectorIndex {
     return {
       format: ANN_FORMAT,
       metric: 'l2sq',
-      quantization: 'f16',
+      quantization: QUANTIZATION,
       connectivity: this.connectivity,
       expansionAdd: this.expansionAdd,
     };
@@ -222,7 +235,7 @@ export class VectorIndex {
     return new Index({
       dimensions: DIM,
       metric: MetricKind.L2sq,
-      quantization: ScalarKind.F16,
+      quantization: QUANTIZATION,
       connectivity: this.connectivity,
       expansion_add: this.expansionAdd,
       expansion_search: this.expansionSearch,
@@ -276,12 +289,7 @@ export class VectorIndex {
     const hits: Hit[] = [];
     let worst = limit2;
     for (let s = 0; s < n; s++) {
-      let d2 = 0;
-      const o = s * DIM;
-      for (let i = 0; i < DIM; i++) {
-        const t = data[o + i] - q[i];
-        d2 += t * t;
-      }
+      const d2 = squaredDistance(data, s * DIM, q);
       if (d2 > worst) continue;
       const key = this.slotKeys[s];
       if (key === exclude) continue;
@@ -329,13 +337,7 @@ export class VectorIndex {
       v = this.data;
       at = slot * DIM;
     } else v = this.readVector?.(key) ?? null;
-    if (!v) return null;
-    let d2 = 0;
-    for (let i = 0; i < DIM; i++) {
-      const t = v[at + i] - q[i];
-      d2 += t * t;
-    }
-    return Math.sqrt(d2);
+    return v ? Math.sqrt(squaredDistance(v, at, q)) : null;
   }
 
   /** Saves the ANN index (if any) to `file` (+ `file`.json with the key fingerprint and index settings). */
