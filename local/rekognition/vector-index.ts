@@ -6,6 +6,11 @@
  * usearch's distances are those of the float16 copies; the best candidates are re-ranked on the float32
  * descriptors, so every distance returned is exact and only *which* faces are returned is approximate.
  *
+ * A search adapts its effort to the query: the first pass (beam `expansionSearch`) also returns the 64 nearest
+ * candidates it found; when the 64th is hardly further than the best (a crowded neighbourhood: look-alikes all
+ * round, where a fixed beam misses the nearest most often), it searches again with a 4× wider beam. At a million
+ * faces about one query in five is widened; the others cost one pass (local/rekognition/README.md).
+ *
  * Once the graph holds the vectors, this class no longer keeps its own float32 copy (at a million faces that
  * copy is 512 MB): `vector(key)` and the re-rank then read a face's descriptor back through `readVector` (the
  * collection reads it from its log). Without a `readVector` the copy is kept. The graph is persisted with the
@@ -27,6 +32,13 @@ export interface VectorIndexOptions {
   annThreshold?: number;
   /** HNSW search beam width (default 256; local/rekognition/README.md has the recall and latency it buys). */
   expansionSearch?: number;
+  /** Beam width of the second pass in a crowded neighbourhood (default 4 × expansionSearch; 0 = never widen). */
+  expansionWide?: number;
+  /**
+   * A neighbourhood is crowded when the first pass's 64th candidate lies within this fraction of the best
+   * candidate's distance (default 0.14; 0 = never widen).
+   */
+  crowdedSpread?: number;
   /** HNSW links per node (default 48). */
   connectivity?: number;
   /** HNSW beam width while inserting (default 512): a better graph for a slower build. */
@@ -40,6 +52,12 @@ const ANN_FORMAT = 4;
 const BUILD_CHUNK = 20000;
 /** Candidates re-ranked on float32 beyond the ones asked for: float16 rounding can swap near-ties. */
 const RERANK_MARGIN = 2;
+
+/** Candidates the first pass returns to judge how crowded the query's neighbourhood is. */
+const CROWD_PROBE = 64;
+/** Calibrated at 1M faces on a query set of its own (not the benchmark's): local/rekognition/README.md. */
+const CROWDED_SPREAD = 0.14;
+const WIDE_FACTOR = 4;
 
 /** How the graph stores its vectors (recorded in the saved file's settings). */
 const QUANTIZATION = ScalarKind.F16;
@@ -105,13 +123,19 @@ export class VectorIndex {
   private annPending = false;
   private threshold: number;
   private readonly expansionSearch: number;
+  private readonly expansionWide: number;
+  private readonly crowdedSpread: number;
   private readonly expansionAdd: number;
+  /** ANN searches since construction, and how many of them took the wider second pass. */
+  private readonly annStats = { searches: 0, widened: 0 };
   private readonly connectivity: number;
   private readonly readVector?: (key: number) => Float32Array | null;
 
   constructor(opts: VectorIndexOptions = {}) {
     this.threshold = opts.annThreshold ?? 20000;
     this.expansionSearch = opts.expansionSearch ?? 256;
+    this.expansionWide = opts.expansionWide ?? WIDE_FACTOR * this.expansionSearch;
+    this.crowdedSpread = opts.crowdedSpread ?? CROWDED_SPREAD;
     this.expansionAdd = opts.expansionAdd ?? 512;
     this.connectivity = opts.connectivity ?? 48;
     this.readVector = opts.readVector;
@@ -137,6 +161,11 @@ export class VectorIndex {
       connectivity: this.connectivity,
       expansionAdd: this.expansionAdd,
     };
+  }
+
+  /** How many ANN searches ran, and how many were widened (crowded neighbourhoods). */
+  get searchStats(): { searches: number; widened: number } {
+    return { ...this.annStats };
   }
 
   get size(): number {
@@ -314,10 +343,17 @@ export class VectorIndex {
     const want = Math.min(this.count, (exclude === undefined ? k : k + 1) + RERANK_MARGIN);
     if (want <= 0) return [];
     const q = Float32Array.from(query);
-    const m = ann.search(q, want, 1);
+    // The first pass's beam is max(expansion_search, k) in usearch: asking for more results widens it.
+    const first = Math.max(want, CROWD_PROBE);
+    let m = ann.search(q, Math.min(this.count, first), 1);
+    this.annStats.searches++;
+    if (this.expansionWide > Math.max(first, this.expansionSearch) && this.crowded(m.distances)) {
+      m = ann.search(q, Math.min(this.count, this.expansionWide), 1);
+      this.annStats.widened++;
+    }
     // The best candidates by float16 distance, re-ranked on their float32 descriptors.
     const hits: Hit[] = [];
-    for (let i = 0; i < m.keys.length; i++) {
+    for (let i = 0; i < Math.min(want, m.keys.length); i++) {
       const key = Number(m.keys[i]);
       if (key === exclude || !this.has(key)) continue;
       const d = this.exactDistance(key, q);
@@ -326,6 +362,12 @@ export class VectorIndex {
     hits.sort((a, b) => a.distance - b.distance || a.key - b.key);
     if (hits.length > k) hits.length = k;
     return hits;
+  }
+
+  /** True when the first pass's CROWD_PROBE-th candidate is within `crowdedSpread` of the best (squared L2 in). */
+  private crowded(d2: Float32Array): boolean {
+    if (this.crowdedSpread <= 0 || d2.length < CROWD_PROBE) return false;
+    return Math.sqrt(d2[CROWD_PROBE - 1]) <= Math.sqrt(d2[0]) * (1 + this.crowdedSpread);
   }
 
   /** Euclidean distance from `q` to a stored face's float32 descriptor (null if it cannot be read). */

@@ -72,6 +72,45 @@ describe('vector index: float16 graph, float32 answers', () => {
   });
 });
 
+describe('vector index: wider second pass in crowded neighbourhoods', () => {
+  // Random 128-d vectors are the most crowded neighbourhood there is: every face is almost as far as the nearest.
+  const crowd = (n: number, seed: number) => clusteredVectors(n, { seed, groupSize: 1, centreSpread: 1, photoSpread: 0 });
+  // A sparse graph and a narrow beam (the first pass still looks at 64 candidates) miss about half the nearest faces.
+  const sparse = { annThreshold: 0, connectivity: 6, expansionAdd: 16, expansionSearch: 8, expansionWide: 512 };
+
+  test('given a crowded neighbourhood, when searching, then the search is widened and finds the exact nearest face', () => {
+    const n = 5000;
+    const queries = 100;
+    const data = crowd(n, 21);
+    const qs = crowd(queries, 22);
+    const exact = new VectorIndex({ annThreshold: Infinity });
+    exact.addMany(keysOf(n), data);
+    const index = new VectorIndex(sparse);
+    index.addMany(keysOf(n), data);
+    let found = 0;
+    for (let q = 0; q < queries; q++) {
+      const query = qs.subarray(q * DIM, q * DIM + DIM);
+      if (index.search(query, 1)[0].key === exact.search(query, 1)[0].key) found++;
+    }
+    expect(index.searchStats.searches).toBe(queries);
+    expect(index.searchStats.widened).toBeGreaterThanOrEqual(0.7 * queries);
+    expect(found).toBeGreaterThanOrEqual(0.85 * queries);
+  });
+
+  test('given queries whose nearest face stands out, when searching, then one pass answers them', () => {
+    const n = 3000;
+    const data = people(n, 23);
+    const index = new VectorIndex({ annThreshold: 0, expansionSearch: 8, expansionWide: 512 });
+    index.addMany(keysOf(n), data);
+    for (let q = 0; q < 20; q++) {
+      const at = q * 149;
+      const query = Float32Array.from(data.subarray(at * DIM, at * DIM + DIM), (v, d) => v + ((d % 5) - 2) * 1e-3);
+      expect(index.search(query, 1)[0].key).toBe(at + 1);
+    }
+    expect(index.searchStats).toEqual({ searches: 20, widened: 0 });
+  });
+});
+
 describe('vector index: saved ANN index', () => {
   let dir: string;
   beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vindex-'))));
