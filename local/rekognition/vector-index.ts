@@ -126,10 +126,10 @@ export class VectorIndex {
   private readonly expansionWide: number;
   private readonly crowdedSpread: number;
   private readonly expansionAdd: number;
-  /** ANN searches since construction, and how many of them took the wider second pass. */
-  private readonly annStats = { searches: 0, widened: 0 };
   private readonly connectivity: number;
   private readonly readVector?: (key: number) => Float32Array | null;
+  /** ANN searches since construction, and how many of them took the wider second pass. */
+  private readonly annStats = { searches: 0, widened: 0 };
 
   constructor(opts: VectorIndexOptions = {}) {
     this.threshold = opts.annThreshold ?? 20000;
@@ -364,7 +364,7 @@ export class VectorIndex {
     return hits;
   }
 
-  /** True when the first pass's CROWD_PROBE-th candidate is within `crowdedSpread` of the best (squared L2 in). */
+  /** True when the CROWD_PROBE-th candidate is within `crowdedSpread` of the best (`d2`: squared distances, ascending). */
   private crowded(d2: Float32Array): boolean {
     if (this.crowdedSpread <= 0 || d2.length < CROWD_PROBE) return false;
     return Math.sqrt(d2[CROWD_PROBE - 1]) <= Math.sqrt(d2[0]) * (1 + this.crowdedSpread);
