@@ -292,7 +292,7 @@ export class RekognitionService {
     check.done();
     const c = this.collection(id);
     return {
-      FaceCount: c.faces.size,
+      FaceCount: c.size,
       UserCount: 0,
       FaceModelVersion: c.meta.FaceModelVersion,
       CollectionARN: c.meta.CollectionArn,
@@ -330,7 +330,7 @@ export class RekognitionService {
     const imageId = imageIdFor(image.bytes);
     const records: FaceRecord[] = await c.lock.run(() => {
       if (this.collections.get(id) !== c) throw notFound(`The collection id: ${id} does not exist`);
-      const sameImage = [...c.faces.values()].filter((f) => f.ImageId === imageId && f.ExternalImageId === externalImageId);
+      const sameImage = c.facesOfImage(imageId).filter((f) => f.ExternalImageId === externalImageId);
       return chosen.map((f) => {
         const box = toBoundingBox(f, analysis.width, analysis.height);
         const existing = sameImage.find((s) => iou(s.BoundingBox, box) > 0.5);
@@ -399,7 +399,7 @@ export class RekognitionService {
     const threshold = check.number('FaceMatchThreshold', { min: 0, max: 100 }) ?? 80;
     check.done();
     const c = this.collection(id);
-    const face = c.faces.get(faceId);
+    const face = c.face(faceId);
     const descriptor = c.descriptor(faceId);
     if (!face || !descriptor) throw invalidParameter(`Invalid face ID: ${faceId} is not in collection ${id}`);
     return {
@@ -427,19 +427,19 @@ export class RekognitionService {
       if (typeof p !== 'number') throw invalidToken();
       after = p;
     }
-    const wanted = faceIds ? new Set(faceIds) : null;
-    const faces: Face[] = [];
-    let last = after;
-    let more = false;
-    for (const f of c.faces.values()) {
-      if (f.key <= after || (wanted && !wanted.has(f.FaceId))) continue;
-      if (faces.length >= max) {
-        more = true;
-        break;
-      }
-      faces.push(this.faceOf(f));
-      last = f.key;
-    }
+    // One more than a page tells whether another page follows; faces come in the order they were indexed.
+    const page = faceIds
+      ? c
+          .keysOf(new Set(faceIds))
+          .filter((k) => k > after)
+          .sort((a, b) => a - b)
+          .slice(0, max + 1)
+          .map((k) => c.faceByKey(k))
+          .filter((f): f is StoredFace => f !== undefined)
+      : c.facesAfter(after, max + 1);
+    const more = page.length > max;
+    const faces: Face[] = page.slice(0, max).map((f) => this.faceOf(f));
+    const last = faces.length ? page[faces.length - 1].key : after;
     return { Faces: faces, FaceModelVersion: FACE_MODEL_VERSION, ...(more ? { NextToken: encodeToken(`faces:${id}`, last) } : {}) };
   }
 

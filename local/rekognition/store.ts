@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BoundingBox } from '@aws-sdk/client-rekognition';
-import { VectorIndex, type VectorIndexOptions } from './vector-index';
+import { DIM, VectorIndex, type VectorIndexOptions } from './vector-index';
 
 export const FACE_MODEL_VERSION = '7.0';
 
@@ -44,6 +44,7 @@ export class Mutex {
 }
 
 const NEWLINE = Buffer.from('\n');
+const BLANK = 0x20; // a space
 const encodeVector = (v: ArrayLike<number>) => Buffer.from(Float32Array.from(v).buffer).toString('base64');
 const decodeVector = (s: string) => {
   const b = Buffer.from(s, 'base64');
@@ -106,11 +107,56 @@ function forEachLine(file: string, onLine: (line: Buffer, offset: number, termin
   }
 }
 
+/** Rows of decoded descriptors gathered while replaying a log, in blocks (no per-face allocation). */
+const REPLAY_BLOCK = 65536;
+
+/** A 30-bit FNV-1a hash of a string (30 bits: a small integer to V8, so a Map entry allocates nothing more). */
+export function hash30(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 2;
+}
+
+/** Face keys bucketed by the hash of a string (FaceId, ImageId): the strings themselves stay in the log. */
+class KeyBuckets {
+  private readonly map = new Map<number, number | number[]>();
+
+  add(s: string, key: number): void {
+    const h = hash30(s);
+    const at = this.map.get(h);
+    if (at === undefined) this.map.set(h, key);
+    else if (typeof at === 'number') this.map.set(h, [at, key]);
+    else at.push(key);
+  }
+
+  remove(s: string, key: number): void {
+    const h = hash30(s);
+    const at = this.map.get(h);
+    if (at === key) this.map.delete(h);
+    else if (Array.isArray(at)) {
+      const rest = at.filter((k) => k !== key);
+      this.map.set(h, rest.length === 1 ? rest[0] : rest);
+    }
+  }
+
+  /** The keys whose string hashes like `s` (a superset: check each against its log line). */
+  keys(s: string): number[] {
+    const at = this.map.get(hash30(s));
+    return at === undefined ? [] : typeof at === 'number' ? [at] : at;
+  }
+}
+
+/**
+ * One collection. Memory per face is kept small, since a collection may hold a million faces: its key in two
+ * hash buckets (by FaceId and by ImageId) and where its line is in faces.log. Everything else about a face,
+ * its ids, metadata and descriptor, is read back from that line when asked for.
+ */
 export class Collection {
-  readonly faces = new Map<string, StoredFace>();
-  private readonly byKey = new Map<number, StoredFace>();
   readonly index: VectorIndex;
   readonly lock = new Mutex();
+  private readonly byFaceId = new KeyBuckets();
+  private readonly byImage = new KeyBuckets();
+  private count = 0;
   private nextKey = 1;
   private logFd: number | null = null;
   /** Byte length of faces.log: where the next appended line starts. */
@@ -127,15 +173,28 @@ export class Collection {
     this.index = new VectorIndex({ ...indexOptions, readVector: (key) => this.readVector(key) });
   }
 
-  /** A face's descriptor, read back from its line in faces.log. */
-  private readVector(key: number): Float32Array | null {
+  /** The raw bytes of a live face's line in faces.log. */
+  private readLine(key: number): Buffer | null {
     const at = this.lines.get(key);
     if (!at) return null;
     if (this.readFd === null) this.readFd = fs.openSync(this.logFile, 'r');
     const buf = Buffer.alloc(at.length);
     fs.readSync(this.readFd, buf, 0, at.length, at.offset);
+    return buf;
+  }
+
+  /** A live face's log entry (its metadata and descriptor). */
+  private readEntry(key: number): { face: StoredFace; v: string } | null {
+    const buf = this.readLine(key);
+    if (!buf) return null;
     const entry = JSON.parse(buf.toString('utf8')) as LogLine;
-    return entry.op === 'add' && entry.face.key === key ? decodeVector(entry.v) : null;
+    return entry.op === 'add' && entry.face.key === key ? entry : null;
+  }
+
+  /** A face's descriptor, read back from its line in faces.log. */
+  private readVector(key: number): Float32Array | null {
+    const entry = this.readEntry(key);
+    return entry ? decodeVector(entry.v) : null;
   }
 
   private get logFile() {
@@ -161,13 +220,42 @@ export class Collection {
     return c;
   }
 
+  /** The live face with this FaceId (its key from the hash bucket, confirmed by its log line). */
+  private find(faceId: string): StoredFace | undefined {
+    for (const key of this.byFaceId.keys(faceId)) {
+      const f = this.faceByKey(key);
+      if (f?.FaceId === faceId) return f;
+    }
+    return undefined;
+  }
+
+  private remember(face: StoredFace, offset: number, length: number): void {
+    this.lines.set(face.key, offset, length);
+    this.byFaceId.add(face.FaceId, face.key);
+    this.byImage.add(face.ImageId, face.key);
+    this.count++;
+  }
+
+  /** Forgets a face in memory (its log line stays until compaction). */
+  private forget(face: StoredFace): void {
+    this.byFaceId.remove(face.FaceId, face.key);
+    this.byImage.remove(face.ImageId, face.key);
+    this.lines.delete(face.key);
+    this.count--;
+  }
+
   private replay(): void {
     if (!fs.existsSync(this.logFile)) return;
-    const vectors = new Map<string, Float32Array>();
+    // Descriptors in blocks of rows as they come (row r: rowKeys[r]); deleted faces are skipped at the end.
+    const blocks: Float32Array[] = [];
+    const rowKeys: number[] = [];
     let lines = 0;
     let torn = false;
     forEachLine(this.logFile, (line, offset, terminated) => {
       if (!line.length) return;
+      lines++;
+      // The add line of a deleted face, blanked when it was deleted (see deleteFaces).
+      if (line[0] === BLANK && line.every((b) => b === BLANK)) return;
       // A last line without its newline (a crash mid-append) would swallow the next appended line: compact.
       if (!terminated) torn = true;
       let entry: LogLine;
@@ -177,54 +265,60 @@ export class Collection {
         torn = true; // a torn last line after a crash
         return;
       }
-      lines++;
       if (entry.op === 'add') {
-        const old = this.faces.get(entry.face.FaceId);
-        if (old) this.lines.delete(old.key);
-        this.faces.set(entry.face.FaceId, entry.face);
-        vectors.set(entry.face.FaceId, decodeVector(entry.v));
-        this.lines.set(entry.face.key, offset, line.length);
-        this.nextKey = Math.max(this.nextKey, entry.face.key + 1);
+        const old = this.find(entry.face.FaceId);
+        if (old) this.forget(old);
+        const { key } = entry.face;
+        this.remember(entry.face, offset, line.length);
+        this.nextKey = Math.max(this.nextKey, key + 1);
+        const row = rowKeys.length;
+        if (row % REPLAY_BLOCK === 0) blocks.push(new Float32Array(REPLAY_BLOCK * DIM));
+        blocks[blocks.length - 1].set(decodeVector(entry.v), (row % REPLAY_BLOCK) * DIM);
+        rowKeys.push(key);
       } else {
         for (const id of entry.ids) {
-          const f = this.faces.get(id);
-          if (f) this.lines.delete(f.key);
-          this.faces.delete(id);
-          vectors.delete(id);
+          const f = this.find(id);
+          if (f) this.forget(f);
         }
       }
     });
     this.logSize = fs.statSync(this.logFile).size;
-    const keys: number[] = [];
-    const mat = new Float32Array(this.faces.size * 128);
-    let i = 0;
-    for (const f of this.faces.values()) {
-      this.byKey.set(f.key, f);
-      keys.push(f.key);
-      mat.set(vectors.get(f.FaceId) as Float32Array, i * 128);
-      i++;
-    }
-    // Bulk-load the exact store, then the ANN index (from its file when it matches, else rebuilt).
-    const threshold = this.index.annThreshold;
-    this.index.addMany(keys, mat);
-    if (keys.length >= threshold && !this.index.loadAnn(this.annFile)) this.dirtyAnn = true;
-    if (torn || lines > this.faces.size * 2 + 100) this.compact(vectors);
+    // Bulk-load the exact store block by block (live faces only), then the ANN index (from its file when it
+    // matches, else rebuilt).
+    blocks.forEach((block, b) => {
+      const keys: number[] = [];
+      let live = 0;
+      for (let r = 0; r < REPLAY_BLOCK && b * REPLAY_BLOCK + r < rowKeys.length; r++) {
+        const key = rowKeys[b * REPLAY_BLOCK + r];
+        if (!this.lines.get(key)) continue;
+        block.copyWithin(live * DIM, r * DIM, r * DIM + DIM);
+        keys.push(key);
+        live++;
+      }
+      this.index.addMany(keys, block.subarray(0, live * DIM));
+      blocks[b] = new Float32Array(0); // let the block go before the next one is copied
+    });
+    if (this.size >= this.index.annThreshold && !this.index.loadAnn(this.annFile)) this.dirtyAnn = true;
+    if (torn || lines > this.size * 2 + 100) this.compact();
   }
 
-  /** Rewrites faces.log with one line per live face (and no torn line). */
-  private compact(vectors: Map<string, Float32Array>): void {
+  /** Rewrites faces.log with one line per live face (and no torn line), in key order. */
+  private compact(): void {
     const tmp = `${this.logFile}.tmp`;
     const out = fs.openSync(tmp, 'w');
+    const moved: Array<[number, number, number]> = [];
     let size = 0;
-    for (const f of this.faces.values()) {
-      const line = Buffer.from(JSON.stringify({ op: 'add', face: f, v: encodeVector(vectors.get(f.FaceId) as Float32Array) }));
-      this.lines.set(f.key, size, line.length);
+    for (let key = 0; key < this.nextKey; key++) {
+      const line = this.readLine(key);
+      if (!line) continue;
+      moved.push([key, size, line.length]);
       fs.writeSync(out, Buffer.concat([line, NEWLINE]));
       size += line.length + 1;
     }
     fs.fsyncSync(out);
     fs.closeSync(out);
     fs.renameSync(tmp, this.logFile);
+    for (const [key, offset, length] of moved) this.lines.set(key, offset, length);
     this.logSize = size;
     this.closeReader();
   }
@@ -244,40 +338,86 @@ export class Collection {
     return { offset, length: line.length };
   }
 
+  /** How many faces the collection holds. */
+  get size(): number {
+    return this.count;
+  }
+
   /** Adds a face (caller holds the lock). */
   addFace(face: Omit<StoredFace, 'key'>, descriptor: ArrayLike<number>): StoredFace {
     const stored: StoredFace = { ...face, key: this.nextKey++ };
     const at = this.append({ op: 'add', face: stored, v: encodeVector(descriptor) });
-    this.lines.set(stored.key, at.offset, at.length);
-    this.faces.set(stored.FaceId, stored);
-    this.byKey.set(stored.key, stored);
+    this.remember(stored, at.offset, at.length);
     this.index.add(stored.key, descriptor);
     this.dirtyAnn = this.dirtyAnn || this.index.usesAnn;
     return stored;
   }
 
-  /** Deletes faces (caller holds the lock); returns the ids that existed. */
+  /**
+   * Deletes faces (caller holds the lock); returns the ids that existed. Faces are biometric data: besides the
+   * delete line, each deleted face's add line (its ids and descriptor) is overwritten with spaces on disk at
+   * once, not at the next compaction.
+   */
   deleteFaces(ids: string[]): string[] {
-    const gone = ids.filter((id) => this.faces.has(id));
-    if (!gone.length) return gone;
-    this.append({ op: 'del', ids: gone });
-    for (const id of gone) {
-      const f = this.faces.get(id) as StoredFace;
-      this.faces.delete(id);
-      this.byKey.delete(f.key);
-      this.lines.delete(f.key);
-      this.index.remove(f.key);
+    const faces = [...new Set(ids)].map((id) => this.find(id)).filter((f): f is StoredFace => f !== undefined);
+    if (!faces.length) return [];
+    this.append({ op: 'del', ids: faces.map((f) => f.FaceId) });
+    const fd = fs.openSync(this.logFile, 'r+');
+    try {
+      for (const f of faces) {
+        const at = this.lines.get(f.key);
+        if (at) fs.writeSync(fd, Buffer.alloc(at.length, BLANK), 0, at.length, at.offset);
+        this.forget(f);
+        this.index.remove(f.key);
+      }
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
     }
     this.dirtyAnn = this.dirtyAnn || this.index.usesAnn;
-    return gone;
+    return faces.map((f) => f.FaceId);
   }
 
+  /** A face's metadata, by its key (read from its log line). */
   faceByKey(key: number): StoredFace | undefined {
-    return this.byKey.get(key);
+    return this.readEntry(key)?.face;
+  }
+
+  /** A face's metadata, by FaceId. */
+  face(faceId: string): StoredFace | undefined {
+    return this.find(faceId);
+  }
+
+  /** The faces indexed from the image with this ImageId. */
+  facesOfImage(imageId: string): StoredFace[] {
+    return this.byImage
+      .keys(imageId)
+      .map((k) => this.faceByKey(k))
+      .filter((f): f is StoredFace => f?.ImageId === imageId);
+  }
+
+  /** Up to `limit` faces with a key above `afterKey`, in key order (the order they were indexed). */
+  facesAfter(afterKey: number, limit: number): StoredFace[] {
+    const out: StoredFace[] = [];
+    for (let key = Math.max(0, Math.floor(afterKey) + 1); key < this.nextKey && out.length < limit; key++) {
+      const f = this.lines.get(key) ? this.faceByKey(key) : undefined;
+      if (f) out.push(f);
+    }
+    return out;
+  }
+
+  /** The keys of these FaceIds that are in the collection. */
+  keysOf(faceIds: Iterable<string>): number[] {
+    const keys: number[] = [];
+    for (const id of faceIds) {
+      const f = this.find(id);
+      if (f) keys.push(f.key);
+    }
+    return keys;
   }
 
   descriptor(faceId: string): Float32Array | null {
-    const f = this.faces.get(faceId);
+    const f = this.find(faceId);
     return f ? this.index.vector(f.key) : null;
   }
 

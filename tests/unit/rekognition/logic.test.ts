@@ -206,7 +206,7 @@ describe('vector index', () => {
       c.close();
       expect(fs.existsSync(path.join(dir, 'index.usearch'))).toBe(true);
       const again = Collection.load(dir, { annThreshold: 50 });
-      expect(again.faces.size).toBe(58);
+      expect(again.size).toBe(58);
       expect(again.index.usesAnn).toBe(true);
       const hit = again.index.search(data.subarray(5 * DIM, 6 * DIM), 1)[0];
       expect(again.faceByKey(hit.key)?.FaceId).toBe(ids[5]);
