@@ -4,10 +4,8 @@
  * picks the largest size, default 1000000; `--connectivity`, `--expansion-add`, `--expansion-search`,
  * `--expansion-wide`, `--crowded-spread` try other settings; `--noise isotropic` a harsher data set).
  *
- * Synthetic faces are calibrated on real face-api descriptors (dlib's bald_guys.jpg: same person 0.26–0.58,
- * median 0.44; different people 0.55–1.0, median 0.74): people with 1–5 photos each, identity centres and
- * photo noise with the per-dimension spread measured on real descriptors (see CENTRE_SD), photos at 0.2–0.4
- * from their centre. Queries are new photos of enrolled people. The distance spread is printed.
+ * Synthetic faces: bench/synthetic-faces.ts (calibrated on real face-api descriptors). Queries are new photos of
+ * enrolled people. The distance spread is printed.
  *
  * For each size the parent builds and saves the ANN index (cached under .cache/bench/search/ while the
  * data and index settings are unchanged), then a child process loads it the way the service does
@@ -18,108 +16,13 @@
  *
  * Ends with: n=<N> p50_ms=<x> p99_ms=<y> recall1=<r> brute_p50_ms=<z> rss_mb=<m>
  */
-import { fork } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { VectorIndex, DIM, type VectorIndexOptions } from '../local/rekognition/vector-index';
+import { arg, argStr, cacheDir, dataset, GENERATOR, keysOf, NOISE_SD, pct, runChild, savedGraph, settle, start, type Dataset, type Noise } from './synthetic-faces';
 
-const GENERATOR = 'persons-1to5-centres0.95-v2';
-const SEED = 42;
-const QUERY_SEED = 7;
 const WARMUP = 20;
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
-function argStr(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-/** Deterministic PRNG (mulberry32) + Gaussian. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const gauss = () => Math.sqrt(-2 * Math.log(next() + 1e-12)) * Math.cos(2 * Math.PI * next());
-  return { next, gauss };
-}
-
-/** Per-dimension standard deviations whose variances decay as i^-alpha and sum to `total`. */
-function spectrum(alpha: number, total: number): number[] {
-  const lam = Array.from({ length: DIM }, (_, i) => Math.pow(i + 1, -alpha));
-  const sum = lam.reduce((a, b) => a + b, 0);
-  return lam.map((l) => Math.sqrt((total * l) / sum));
-}
-
-/*
- * The shapes below are measured on real face-api descriptors (dlib's photos: 24 labelled faces of 4 people in
- * bald_guys.jpg, 43 faces of other people in the PASCAL photos), by the participation ratio (PR) of their
- * covariance, i.e. how many dimensions they really fill:
- * - identity centres: the 47 distinct people have PR 15.3 (isotropic vectors would give 34); variances
- *   decaying as i^-0.95 give the same PR. Total variance 0.177, so that two people's centres are ≈ 0.6 apart
- *   and, with photo noise, different people's photos land at ≈ 0.56–0.9 (real: 0.55–1.0, median 0.74);
- * - photo noise (how one photo of a person differs from their centre, `anisotropic`, the default): bald_guys'
- *   within-person deviations have PR 12.8 (isotropic noise would give 17.1 with the same 4 × 6 design),
- *   variances decaying as i^-0.8 give 12.8; 55% of their energy lies in the 35 leading between-person
- *   directions (isotropic 27%, this model 51%). `isotropic` spreads the same radius over all 128 dimensions.
- */
-const CENTRE_SD = spectrum(0.95, 0.177);
-type Noise = 'anisotropic' | 'isotropic';
-const NOISE_SD: Record<Noise, number[]> = {
-  anisotropic: spectrum(0.8, 1),
-  isotropic: spectrum(0, 1),
-};
-
-/** A photo of the person at `centre`: noise of radius 0.2–0.4 (same person ≈ 0.3–0.55 apart). */
-function photo(centre: Float32Array, r: ReturnType<typeof rng>, out: Float32Array, at: number, noise: Noise): void {
-  const radius = 0.2 + 0.2 * r.next();
-  const sd = NOISE_SD[noise];
-  for (let d = 0; d < DIM; d++) out[at + d] = centre[d] + r.gauss() * radius * sd[d];
-}
-
-interface Dataset {
-  vectors: Float32Array;
-  owner: Int32Array;
-  queries: Float32Array;
-  queryOwner: Int32Array;
-}
-
-function dataset(n: number, queries: number, noise: Noise): Dataset {
-  const r = rng(SEED);
-  const vectors = new Float32Array(n * DIM);
-  const owner = new Int32Array(n);
-  const centres: Float32Array[] = [];
-  for (let v = 0; v < n; ) {
-    const centre = new Float32Array(DIM);
-    for (let d = 0; d < DIM; d++) centre[d] = r.gauss() * CENTRE_SD[d];
-    centres.push(centre);
-    const photos = 1 + Math.floor(r.next() * 5);
-    for (let p = 0; p < photos && v < n; p++, v++) {
-      owner[v] = centres.length - 1;
-      photo(centre, r, vectors, v * DIM, noise);
-    }
-  }
-  const rq = rng(QUERY_SEED);
-  const qs = new Float32Array(queries * DIM);
-  const queryOwner = new Int32Array(queries);
-  for (let q = 0; q < queries; q++) {
-    queryOwner[q] = Math.floor(rq.next() * centres.length);
-    photo(centres[queryOwner[q]], rq, qs, q * DIM, noise);
-  }
-  return { vectors, owner, queries: qs, queryOwner };
-}
-
-const pct = (a: number[], p: number) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(p * a.length))];
-/** Face i has key i (0-based, as an index into the data set). */
-const keysOf = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 function distance(data: Float32Array, i: number, q: Float32Array, at: number): number {
   let s = 0;
@@ -183,10 +86,7 @@ async function child(): Promise<void> {
   const loadS = (Date.now() - t0) / 1000;
   vectors = null; // the file's copy stands in for the service's log replay; only the index stays
   // Freed ArrayBuffers are returned to the OS by a background sweeper after the collection: let it run.
-  for (let i = 0; i < 3; i++) {
-    gc();
-    await new Promise((r) => setTimeout(r, 300));
-  }
+  await settle();
   const keys: number[] = [];
   const distances: number[] = [];
   const latencies: number[] = [];
@@ -225,16 +125,6 @@ async function child(): Promise<void> {
   (process.send as (m: unknown) => void)(result);
 }
 
-function runChild(cfg: object): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    const p = fork(process.argv[1], ['--child', JSON.stringify(cfg)], { execArgv: ['--expose-gc'], stdio: 'inherit' });
-    let got: ChildResult | null = null;
-    p.on('message', (m) => (got = m as ChildResult));
-    p.on('error', reject);
-    p.on('exit', (code) => (got ? resolve(got) : reject(new Error(`search child exited with ${code}`))));
-  });
-}
-
 async function main(): Promise<void> {
   const max = arg('max', 1_000_000);
   // 3 000 queries: at 1M the first 1 000 of them gave recall@1 0.982 and the next 2 000 0.969 with the same index;
@@ -257,30 +147,9 @@ async function main(): Promise<void> {
     const keys = keysOf(n);
     const exact = new VectorIndex({ ...options, annThreshold: Infinity });
     exact.addMany(keys, data.vectors);
-    const settings = new VectorIndex(options);
-    const threshold = settings.annThreshold;
-
+    const threshold = new VectorIndex(options).annThreshold;
     // Build (or reuse) the saved ANN index the service would load.
-    const tag = JSON.stringify({ GENERATOR, noise, SEED, n, index: settings.annParams() });
-    const dir = path.resolve(__dirname, '..', '..', '.cache', 'bench', 'search', crypto.createHash('sha1').update(tag).digest('hex').slice(0, 16));
-    const annFile = path.join(dir, 'index.usearch');
-    let build = 'exact search (below the ANN threshold)';
-    if (n >= threshold) {
-      const stamp = path.join(dir, 'build.json');
-      const cached = fs.existsSync(stamp) ? (JSON.parse(fs.readFileSync(stamp, 'utf8')) as { tag: string; buildS: number }) : null;
-      if (cached && cached.tag === tag && fs.existsSync(annFile)) build = `index reused from ${path.relative(process.cwd(), dir)} (built in ${cached.buildS.toFixed(0)} s)`;
-      else {
-        fs.mkdirSync(dir, { recursive: true });
-        const t0 = Date.now();
-        const builder = new VectorIndex({ ...options, annThreshold: 0 });
-        builder.addMany(keys, data.vectors);
-        builder.buildAnn();
-        const buildS = (Date.now() - t0) / 1000;
-        builder.saveAnn(annFile);
-        fs.writeFileSync(stamp, JSON.stringify({ tag, buildS }));
-        build = `index built in ${buildS.toFixed(0)} s`;
-      }
-    }
+    const { dir, annFile, build } = n >= threshold ? savedGraph(n, noise, data.vectors, options) : { ...cacheDir(n, noise, options), build: 'exact search (below the ANN threshold)' };
 
     // The serving process reads the faces from a file (one buffer, freed after loading), not a generator's
     // many small allocations, so its RSS is the index's and not the allocator's leftovers.
@@ -288,7 +157,7 @@ async function main(): Promise<void> {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(dataFile, new Uint8Array(data.vectors.buffer, data.vectors.byteOffset, data.vectors.byteLength));
     fs.writeFileSync(`${dataFile}.queries`, new Uint8Array(data.queries.buffer, data.queries.byteOffset, data.queries.byteLength));
-    const served = await runChild({ n, queries, annFile, dataFile, options });
+    const served = await runChild<ChildResult>({ n, queries, annFile, dataFile, options });
     fs.rmSync(dataFile, { force: true });
     fs.rmSync(`${dataFile}.queries`, { force: true });
     if (n >= threshold && !served.loadedFromFile) throw new Error('the serving process rebuilt the index instead of loading the saved one');
@@ -328,13 +197,4 @@ async function main(): Promise<void> {
   console.log(last);
 }
 
-if (argStr('child'))
-  child().catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
-else
-  main().catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
+start(main, child);
