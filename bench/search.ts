@@ -23,7 +23,6 @@ import { arg, argStr, cacheDir, dataset, GENERATOR, keysOf, NOISE_SD, pct, runCh
 
 const WARMUP = 20;
 
-
 function distance(data: Float32Array, i: number, q: Float32Array, at: number): number {
   let s = 0;
   for (let d = 0; d < DIM; d++) {
