@@ -107,7 +107,7 @@ function forEachLine(file: string, onLine: (line: Buffer, offset: number, termin
   }
 }
 
-/** Rows of decoded descriptors gathered while replaying a log, in blocks (no per-face allocation). */
+/** Descriptors are read from the log into the index this many rows at a time. */
 const REPLAY_BLOCK = 65536;
 
 /** A 30-bit FNV-1a hash of a string (30 bits: a small integer to V8, so a Map entry allocates nothing more). */
@@ -246,9 +246,6 @@ export class Collection {
 
   private replay(): void {
     if (!fs.existsSync(this.logFile)) return;
-    // Descriptors in blocks of rows as they come (row r: rowKeys[r]); deleted faces are skipped at the end.
-    const blocks: Float32Array[] = [];
-    const rowKeys: number[] = [];
     let lines = 0;
     let torn = false;
     forEachLine(this.logFile, (line, offset, terminated) => {
@@ -268,13 +265,8 @@ export class Collection {
       if (entry.op === 'add') {
         const old = this.find(entry.face.FaceId);
         if (old) this.forget(old);
-        const { key } = entry.face;
         this.remember(entry.face, offset, line.length);
-        this.nextKey = Math.max(this.nextKey, key + 1);
-        const row = rowKeys.length;
-        if (row % REPLAY_BLOCK === 0) blocks.push(new Float32Array(REPLAY_BLOCK * DIM));
-        blocks[blocks.length - 1].set(decodeVector(entry.v), (row % REPLAY_BLOCK) * DIM);
-        rowKeys.push(key);
+        this.nextKey = Math.max(this.nextKey, entry.face.key + 1);
       } else {
         for (const id of entry.ids) {
           const f = this.find(id);
@@ -283,23 +275,44 @@ export class Collection {
       }
     });
     this.logSize = fs.statSync(this.logFile).size;
-    // Bulk-load the exact store block by block (live faces only), then the ANN index (from its file when it
-    // matches, else rebuilt).
-    blocks.forEach((block, b) => {
-      const keys: number[] = [];
-      let live = 0;
-      for (let r = 0; r < REPLAY_BLOCK && b * REPLAY_BLOCK + r < rowKeys.length; r++) {
-        const key = rowKeys[b * REPLAY_BLOCK + r];
-        if (!this.lines.get(key)) continue;
-        block.copyWithin(live * DIM, r * DIM, r * DIM + DIM);
-        keys.push(key);
-        live++;
-      }
-      this.index.addMany(keys, block.subarray(0, live * DIM));
-      blocks[b] = new Float32Array(0); // let the block go before the next one is copied
-    });
-    if (this.size >= this.index.annThreshold && !this.index.loadAnn(this.annFile)) this.dirtyAnn = true;
+    // A large collection whose saved graph matches its faces starts from the graph alone (the descriptors stay
+    // in the log); otherwise the descriptors are read into the index, which then loads or rebuilds its graph.
+    if (!this.index.loadAnnWithoutVectors(this.liveKeys(), this.annFile)) {
+      this.loadVectors();
+      if (this.size >= this.index.annThreshold && !this.index.loadAnn(this.annFile)) this.dirtyAnn = true;
+    }
     if (torn || lines > this.size * 2 + 100) this.compact();
+  }
+
+  /** The live faces' keys, ascending (which is also the order of their lines in the log). */
+  private liveKeys(): number[] {
+    const keys: number[] = [];
+    for (let key = 0; key < this.nextKey; key++) if (this.lines.get(key)) keys.push(key);
+    return keys;
+  }
+
+  /** Reads the live faces' descriptors from the log into the index, in blocks of rows (no per-face allocation). */
+  private loadVectors(): void {
+    const live = this.liveKeys().map((key) => ({ key, offset: (this.lines.get(key) as { offset: number }).offset }));
+    live.sort((a, b) => a.offset - b.offset);
+    const rows = Math.min(REPLAY_BLOCK, live.length);
+    const block = new Float32Array(rows * DIM);
+    let keys: number[] = [];
+    const flush = () => {
+      this.index.addMany(keys, block.subarray(0, keys.length * DIM));
+      keys = [];
+    };
+    let next = 0;
+    forEachLine(this.logFile, (line, offset) => {
+      if (next >= live.length || offset !== live[next].offset) return; // not a live face's add line
+      const { key } = live[next++];
+      const entry = JSON.parse(line.toString('utf8')) as LogLine;
+      if (entry.op !== 'add' || entry.face.key !== key) throw new Error(`faces.log changed while it was being read (key ${key})`);
+      block.set(decodeVector(entry.v), keys.length * DIM);
+      keys.push(key);
+      if (keys.length === rows) flush();
+    });
+    if (keys.length) flush();
   }
 
   /** Rewrites faces.log with one line per live face (and no torn line), in key order. */

@@ -72,6 +72,13 @@ function squaredDistance(v: ArrayLike<number>, at: number, q: ArrayLike<number>)
   return d2;
 }
 
+/** Sum and count of keys: identifies the key set a saved ANN file must match. */
+function fingerprintOf(keys: ArrayLike<number>): string {
+  let sum = 0;
+  for (let i = 0; i < keys.length; i++) sum = (sum + keys[i]) % 2 ** 52;
+  return `${keys.length}:${sum}`;
+}
+
 const threads = () => Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
 
 /**
@@ -147,9 +154,7 @@ export class VectorIndex {
 
   /** Sum and count of keys: identifies the key set a saved ANN file must match. */
   fingerprint(): string {
-    let sum = 0;
-    for (let s = 0; s < this.count; s++) sum = (sum + this.slotKeys[s]) % 2 ** 52;
-    return `${this.count}:${sum}`;
+    return fingerprintOf(this.slotKeys.subarray(0, this.count));
   }
 
   /** The settings a saved ANN file is built with (a file with other settings is rebuilt). */
@@ -207,11 +212,12 @@ export class VectorIndex {
     this.slotKeys = keys;
   }
 
-  private store(key: number, vector: ArrayLike<number>): number {
-    if (vector.length !== DIM) throw new Error(`vector must have ${DIM} dimensions`);
+  /** Gives `key` the next slot, with its vector (null: the ANN index already holds it, and `data` is dropped). */
+  private store(key: number, vector: ArrayLike<number> | null): number {
+    if (vector && vector.length !== DIM) throw new Error(`vector must have ${DIM} dimensions`);
     const slot = this.count;
     this.reserve(slot + 1);
-    this.data?.set(vector, slot * DIM);
+    if (vector) this.data?.set(vector, slot * DIM);
     this.slotKeys[slot] = key;
     this.count++;
     this.slotOf.set(key, slot, this.count);
@@ -403,23 +409,46 @@ export class VectorIndex {
    */
   loadAnn(file: string): boolean {
     if (this.count < this.threshold) return false;
+    const ann = this.savedAnn(file, this.fingerprint(), this.count);
+    if (!ann) {
+      this.buildAnn();
+      return false;
+    }
+    this.ann = ann;
+    this.annPending = false;
+    this.releaseVectors();
+    return true;
+  }
+
+  /**
+   * Starts an empty index from a saved ANN file that holds exactly `keys`, without their vectors: the graph holds
+   * the searchable copy and `readVector` reads a face's descriptor back. Returns false, changing nothing, when
+   * the file is missing, does not match, the collection is below the ANN threshold or there is no `readVector`:
+   * then add the vectors and call `loadAnn`. Spares a large collection's restart from decoding its descriptors.
+   */
+  loadAnnWithoutVectors(keys: number[], file: string): boolean {
+    if (this.count > 0 || !this.readVector || keys.length < this.threshold) return false;
+    const ann = this.savedAnn(file, fingerprintOf(keys), keys.length);
+    if (!ann) return false;
+    this.data = null;
+    this.reserve(keys.length);
+    for (const key of keys) this.store(key, null);
+    this.ann = ann;
+    this.annPending = false;
+    return true;
+  }
+
+  /** The saved ANN index in `file` if it was built for this key fingerprint and these settings, else null. */
+  private savedAnn(file: string, fingerprint: string, size: number): Index | null {
     try {
       const meta = JSON.parse(fs.readFileSync(`${file}.json`, 'utf8')) as Record<string, unknown>;
-      const want = { fingerprint: this.fingerprint(), ...this.annParams() } as Record<string, unknown>;
-      if (Object.keys(want).every((k) => meta[k] === want[k])) {
-        const ann = this.createAnn();
-        ann.load(file);
-        if (ann.size() === this.count) {
-          this.ann = ann;
-          this.annPending = false;
-          this.releaseVectors();
-          return true;
-        }
-      }
+      const want = { fingerprint, ...this.annParams() } as Record<string, unknown>;
+      if (!Object.keys(want).every((k) => meta[k] === want[k])) return null;
+      const ann = this.createAnn();
+      ann.load(file);
+      return ann.size() === size ? ann : null;
     } catch {
-      /* missing or stale: rebuild below */
+      return null; // missing or unreadable: rebuilt by the caller
     }
-    this.buildAnn();
-    return false;
   }
 }

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Collection, hash30, type CollectionMeta } from '../../../local/rekognition/store';
-import { DIM } from '../../../local/rekognition/vector-index';
+import { DIM, VectorIndex } from '../../../local/rekognition/vector-index';
 
 const meta: CollectionMeta = {
   CollectionId: 'c',
@@ -53,6 +53,31 @@ describe('collection store: descriptors of a large collection', () => {
     for (const i of [0, 9, 59, 64]) expect(Array.from(again.descriptor(`face-${i}`) as Float32Array)).toEqual(Array.from(descriptor(i)));
     expect(again.descriptor('face-8')).toBeNull();
     again.close();
+  });
+
+  test('given a large collection with its saved graph, when restarting, then no descriptor is decoded unless the graph must be rebuilt', () => {
+    const opts = { annThreshold: 40 };
+    const c = Collection.create(meta, dir, opts);
+    addFaces(c, 0, 50);
+    c.deleteFaces(['face-3']);
+    c.close();
+    const addMany = jest.spyOn(VectorIndex.prototype, 'addMany');
+    try {
+      const again = Collection.load(dir, opts);
+      expect(addMany).not.toHaveBeenCalled();
+      expect(again.size).toBe(49);
+      expect(again.faceByKey(again.index.search(descriptor(20), 1)[0].key)?.FaceId).toBe('face-20');
+      again.close();
+      fs.rmSync(path.join(dir, 'index.usearch'));
+      const rebuilt = Collection.load(dir, opts);
+      expect(addMany).toHaveBeenCalled();
+      expect(rebuilt.faceByKey(rebuilt.index.search(descriptor(20), 1)[0].key)?.FaceId).toBe('face-20');
+      expect(rebuilt.descriptor('face-3')).toBeNull();
+      rebuilt.close();
+      expect(fs.existsSync(path.join(dir, 'index.usearch'))).toBe(true);
+    } finally {
+      addMany.mockRestore();
+    }
   });
 
   test('given a log whose last line was torn by a crash, when loading and appending, then the torn line is dropped and nothing after it is lost', () => {

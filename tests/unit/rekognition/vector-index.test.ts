@@ -75,7 +75,7 @@ describe('vector index: float16 graph, float32 answers', () => {
 describe('vector index: wider second pass in crowded neighbourhoods', () => {
   // Random 128-d vectors are the most crowded neighbourhood there is: every face is almost as far as the nearest.
   const crowd = (n: number, seed: number) => clusteredVectors(n, { seed, groupSize: 1, centreSpread: 1, photoSpread: 0 });
-  // A sparse graph and a narrow beam (the first pass still looks at 64 candidates) miss about half the nearest faces.
+  // A sparse graph and a narrow beam (the first pass still looks at 64 candidates) miss about a third of the nearest faces.
   const sparse = { annThreshold: 0, connectivity: 6, expansionAdd: 16, expansionSearch: 8, expansionWide: 512 };
 
   test('given a crowded neighbourhood, when searching, then the search is widened and finds the exact nearest face', () => {
@@ -94,7 +94,7 @@ describe('vector index: wider second pass in crowded neighbourhoods', () => {
     }
     expect(index.searchStats.searches).toBe(queries);
     expect(index.searchStats.widened).toBeGreaterThanOrEqual(0.7 * queries);
-    expect(found).toBeGreaterThanOrEqual(0.85 * queries);
+    expect(found).toBeGreaterThanOrEqual(0.8 * queries); // 88–96 of 100 over 12 builds; 65–71 without the second pass
   });
 
   test('given queries whose nearest face stands out, when searching, then one pass answers them', () => {
@@ -133,6 +133,35 @@ describe('vector index: saved ANN index', () => {
       const query = data.subarray(q * 211 * DIM, q * 211 * DIM + DIM);
       expect(again.search(query, 3)).toEqual(first.search(query, 3));
     }
+  });
+
+  test('given a saved index for these keys, when starting from it without the vectors, then searches read descriptors back and answer exactly', () => {
+    const n = 2500;
+    const data = people(n);
+    const file = path.join(dir, 'index.usearch');
+    const saved = new VectorIndex({ annThreshold: 1000 });
+    saved.addMany(keysOf(n), data);
+    saved.saveAnn(file);
+
+    const reads: number[] = [];
+    const readVector = (key: number) => (reads.push(key), data.slice((key - 1) * DIM, key * DIM));
+    const index = new VectorIndex({ annThreshold: 1000, readVector });
+    expect(index.loadAnnWithoutVectors(keysOf(n), file)).toBe(true);
+    expect(index.size).toBe(n);
+    expect(index.holdsVectors).toBe(false);
+    expect(reads).toEqual([]);
+    for (const q of [3, 1200, 2499]) {
+      const hit = index.search(data.subarray(q * DIM, q * DIM + DIM), 1)[0];
+      expect(hit).toEqual({ key: q + 1, distance: 0 });
+    }
+    expect(reads.length).toBeGreaterThan(0);
+    expect(Array.from(index.vector(77) as Float32Array)).toEqual(Array.from(data.subarray(76 * DIM, 77 * DIM)));
+
+    const otherKeys = new VectorIndex({ annThreshold: 1000, readVector });
+    expect(otherKeys.loadAnnWithoutVectors(keysOf(n - 1), file)).toBe(false);
+    expect(otherKeys.size).toBe(0);
+    const noReader = new VectorIndex({ annThreshold: 1000 });
+    expect(noReader.loadAnnWithoutVectors(keysOf(n), file)).toBe(false);
   });
 
   test('given a saved index built with other settings or for other faces, when reloading, then it is rebuilt', () => {
