@@ -400,7 +400,7 @@ export class RekognitionService {
     check.done();
     const c = this.collection(id);
     const face = c.face(faceId);
-    const descriptor = c.descriptor(faceId);
+    const descriptor = face ? c.index.vector(face.key) : null;
     if (!face || !descriptor) throw invalidParameter(`Invalid face ID: ${faceId} is not in collection ${id}`);
     return {
       SearchedFaceId: faceId,
@@ -430,12 +430,10 @@ export class RekognitionService {
     // One more than a page tells whether another page follows; faces come in the order they were indexed.
     const page = faceIds
       ? c
-          .keysOf(new Set(faceIds))
-          .filter((k) => k > after)
-          .sort((a, b) => a - b)
+          .facesWithIds(new Set(faceIds))
+          .filter((f) => f.key > after)
+          .sort((a, b) => a.key - b.key)
           .slice(0, max + 1)
-          .map((k) => c.faceByKey(k))
-          .filter((f): f is StoredFace => f !== undefined)
       : c.facesAfter(after, max + 1);
     const more = page.length > max;
     const faces: Face[] = page.slice(0, max).map((f) => this.faceOf(f));

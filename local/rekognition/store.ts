@@ -221,7 +221,7 @@ export class Collection {
   }
 
   /** The live face with this FaceId (its key from the hash bucket, confirmed by its log line). */
-  private find(faceId: string): StoredFace | undefined {
+  face(faceId: string): StoredFace | undefined {
     for (const key of this.byFaceId.keys(faceId)) {
       const f = this.faceByKey(key);
       if (f?.FaceId === faceId) return f;
@@ -263,13 +263,13 @@ export class Collection {
         return;
       }
       if (entry.op === 'add') {
-        const old = this.find(entry.face.FaceId);
+        const old = this.face(entry.face.FaceId);
         if (old) this.forget(old);
         this.remember(entry.face, offset, line.length);
         this.nextKey = Math.max(this.nextKey, entry.face.key + 1);
       } else {
         for (const id of entry.ids) {
-          const f = this.find(id);
+          const f = this.face(id);
           if (f) this.forget(f);
         }
       }
@@ -293,8 +293,7 @@ export class Collection {
 
   /** Reads the live faces' descriptors from the log into the index, in blocks of rows (no per-face allocation). */
   private loadVectors(): void {
-    const live = this.liveKeys().map((key) => ({ key, offset: (this.lines.get(key) as { offset: number }).offset }));
-    live.sort((a, b) => a.offset - b.offset);
+    const live = this.liveKeys(); // in the order of their lines
     const rows = Math.min(REPLAY_BLOCK, live.length);
     const block = new Float32Array(rows * DIM);
     let keys: number[] = [];
@@ -304,8 +303,9 @@ export class Collection {
     };
     let next = 0;
     forEachLine(this.logFile, (line, offset) => {
-      if (next >= live.length || offset !== live[next].offset) return; // not a live face's add line
-      const { key } = live[next++];
+      const key = live[next];
+      if (next >= live.length || offset !== this.lines.get(key)?.offset) return; // not a live face's add line
+      next++;
       const entry = JSON.parse(line.toString('utf8')) as LogLine;
       if (entry.op !== 'add' || entry.face.key !== key) throw new Error(`faces.log changed while it was being read (key ${key})`);
       block.set(decodeVector(entry.v), keys.length * DIM);
@@ -372,7 +372,7 @@ export class Collection {
    * once, not at the next compaction.
    */
   deleteFaces(ids: string[]): string[] {
-    const faces = [...new Set(ids)].map((id) => this.find(id)).filter((f): f is StoredFace => f !== undefined);
+    const faces = [...new Set(ids)].map((id) => this.face(id)).filter((f): f is StoredFace => f !== undefined);
     if (!faces.length) return [];
     this.append({ op: 'del', ids: faces.map((f) => f.FaceId) });
     const fd = fs.openSync(this.logFile, 'r+');
@@ -396,11 +396,6 @@ export class Collection {
     return this.readEntry(key)?.face;
   }
 
-  /** A face's metadata, by FaceId. */
-  face(faceId: string): StoredFace | undefined {
-    return this.find(faceId);
-  }
-
   /** The faces indexed from the image with this ImageId. */
   facesOfImage(imageId: string): StoredFace[] {
     return this.byImage
@@ -419,18 +414,18 @@ export class Collection {
     return out;
   }
 
-  /** The keys of these FaceIds that are in the collection. */
-  keysOf(faceIds: Iterable<string>): number[] {
-    const keys: number[] = [];
+  /** The faces with these FaceIds that are in the collection. */
+  facesWithIds(faceIds: Iterable<string>): StoredFace[] {
+    const faces: StoredFace[] = [];
     for (const id of faceIds) {
-      const f = this.find(id);
-      if (f) keys.push(f.key);
+      const f = this.face(id);
+      if (f) faces.push(f);
     }
-    return keys;
+    return faces;
   }
 
   descriptor(faceId: string): Float32Array | null {
-    const f = this.find(faceId);
+    const f = this.face(faceId);
     return f ? this.index.vector(f.key) : null;
   }
 
