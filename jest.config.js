@@ -1,5 +1,3 @@
-// The SDK's Node 22 notice once per worker is noise in test output (see README: runtime).
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /** Three layers that can run alone: `npm run test:unit`, `test:integration`, `test:e2e`. */
 const common = {

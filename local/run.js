@@ -6,8 +6,6 @@ const path = require('node:path');
 const { buildSync } = require('esbuild');
 
 const root = path.resolve(__dirname, '..');
-// The local tools run on the project's Node 20 on purpose; the SDK's upgrade notice is in the README, not on every command.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /** Bundles `entry` (relative to the repository root) and returns the path of the bundle. */
 function bundle(entry) {
@@ -17,7 +15,7 @@ function bundle(entry) {
     outfile,
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node24',
     format: 'cjs',
     packages: 'external',
     sourcemap: 'inline',

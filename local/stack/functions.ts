@@ -83,7 +83,7 @@ export class LocalFunction {
       AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${d.name}`,
       AWS_LAMBDA_LOG_STREAM_NAME: `local/[$LATEST]${randomUUID().replace(/-/g, '')}`,
       AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
-      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs20.x',
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
       LAMBDA_TASK_ROOT: d.codeDir,
       _HANDLER: d.handler,
       ...d.environment,

@@ -44,7 +44,7 @@ export async function startLambdaApi(options: LambdaApiOptions): Promise<LambdaA
   const configuration = (f: InvocableFunction) => ({
     FunctionName: f.definition.name,
     FunctionArn: f.definition.arn,
-    Runtime: 'nodejs20.x',
+    Runtime: 'nodejs24.x',
     Handler: f.definition.handler,
     Timeout: f.definition.timeoutSeconds,
     MemorySize: f.definition.memoryMb,

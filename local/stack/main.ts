@@ -20,9 +20,6 @@ function port(value: string | undefined, fallback: number, option: string): numb
   return n;
 }
 
-// The SDK's notice about Node 22 concerns its future releases; it would only clutter the banner.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 async function main(): Promise<void> {
   let values;
   try {

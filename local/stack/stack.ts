@@ -515,8 +515,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       AWS_ENDPOINT_URL: endpoint,
-      // The SDK's notice about Node 22 is about future releases, not about this stack.
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
     const functions = new Map<string, LocalFunction>();
     for (const definition of definitions) {

@@ -43,7 +43,7 @@ function buildWorker(root: string): string {
     outfile: tmp,
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node24',
     format: 'cjs',
     packages: 'external',
     logLevel: 'warning',
