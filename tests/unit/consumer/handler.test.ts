@@ -16,13 +16,44 @@ describe('consumeFaceSearch handler module', () => {
     CAMERA_RESOURCES: '{"front-door":{"videoStream":"facewatch-dev-front-door","dataStream":"facewatch-dev-front-door-face-search","processor":"facewatch-dev-front-door"}}',
   };
 
-  it('loads with the environment serverless.yml sets, defaults filling the optional settings', () => {
-    process.env = { ...saved, ...environment };
-    const handlerModule = require('../../../functions/consume-face-search/handler');
-    expect(typeof handlerModule.handler).toBe('function');
+  it('given the environment serverless.yml sets with the optional settings omitted, when a batch arrives, then the documented defaults apply', async () => {
+    // Given the required variables only, and mocked DynamoDB/SNS clients
+    process.env = { ...saved, ...environment, POWERTOOLS_LOG_LEVEL: 'SILENT' };
+    const { mockClient } = require('aws-sdk-client-mock');
+    const { DynamoDBDocumentClient, PutCommand, UpdateCommand, GetCommand } = require('@aws-sdk/lib-dynamodb');
+    const { SNSClient, PublishCommand } = require('@aws-sdk/client-sns');
+    const documents = mockClient(DynamoDBDocumentClient);
+    documents.on(GetCommand).resolves({ Item: { displayName: 'Alice', rules: { muted: false, watchlist: false } } });
+    documents.on(PutCommand).resolves({});
+    documents.on(UpdateCommand).resolves({});
+    const sns = mockClient(SNSClient);
+    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+    const { handler } = require('../../../functions/consume-face-search/handler');
+    const { faceSearchRecord, matchedFace, toBase64 } = require('../../fixtures/face-search-records');
+    const { kinesisEvent } = require('../../support/kinesis-events');
+    const record = faceSearchRecord({
+      streamArn: 'arn:aws:kinesisvideo:us-east-1:1:stream/facewatch-dev-front-door/1',
+      faces: [{ matches: [matchedFace('alice', 85.6)] }, { matches: [matchedFace('bob', 85.4)], left: 0.6 }],
+    });
+    const context = { functionName: 'consumeFaceSearch', awsRequestId: 'r-0', invokedFunctionArn: 'arn:aws:lambda:us-east-1:1:function:x', memoryLimitInMB: '512', getRemainingTimeInMillis: () => 60_000 };
+
+    // When Lambda invokes it with one frame holding a match just above and one just below 85.5
+    const response = await handler(kinesisEvent([toBase64(record)]), context);
+
+    // Then faceMatchThreshold is 85.5, sightings expire after 30 days, the cooldown is 60 s and unknown faces do not alert
+    expect(response).toEqual({ batchItemFailures: [] });
+    const items = documents.commandCalls(PutCommand).map((c: any) => c.args[0].input.Item);
+    expect(items.map((i: any) => i.personId).sort()).toEqual(['UNKNOWN', 'alice']);
+    const frameSeconds = (item: any) => Math.floor(Date.parse(item.seenAt) / 1000);
+    for (const item of items) expect(item.expiresAt - frameSeconds(item)).toBe(30 * 86_400);
+    const claims = documents.commandCalls(UpdateCommand).filter((c: any) => c.args[0].input.ExpressionAttributeValues[':windowStart'] !== undefined);
+    expect(claims).toHaveLength(1);
+    const values = claims[0].args[0].input.ExpressionAttributeValues;
+    expect(values[':at'] - values[':windowStart']).toBe(60_000);
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
   });
 
-  it('names every missing or malformed variable at cold start', () => {
+  it('given missing or malformed variables, when the module loads, then the cold start fails naming each of them', () => {
     process.env = { ...saved, ...environment, SIGHTINGS_TABLE: undefined, CAMERA_RESOURCES: '{front-door}', ALERT_COOLDOWN_SECONDS: 'soon' } as NodeJS.ProcessEnv;
     delete process.env.SIGHTINGS_TABLE;
     expect(() => require('../../../functions/consume-face-search/handler')).toThrow(

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Collection, hash30, type CollectionMeta } from '../../../local/rekognition/store';
 import { DIM, VectorIndex } from '../../../local/rekognition/vector-index';
+import { clusteredVectors } from '../../support/vectors';
 
 const meta: CollectionMeta = {
   CollectionId: 'c',
@@ -218,5 +219,38 @@ describe('collection store: face metadata read back from the log', () => {
     expect(last.facesAfter(0, 10).map((f) => f.FaceId)).toEqual(['kept-face', 'later-face', 'new-face']);
     expect(Array.from(last.descriptor('later-face') as Float32Array)).toEqual(Array.from(descriptor(3)));
     last.close();
+  });
+});
+
+describe('collection store: persistence', () => {
+  const clustered = (n: number, seed = 1) => clusteredVectors(n, { seed, groupSize: 5, centreSpread: 0.066, photoSpread: 0.025 });
+  test('given a collection past the ANN threshold with deletes, when reloaded, then its faces, its graph and its next key survive', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rek-col-'));
+    try {
+      const meta = { CollectionId: 'c', CollectionArn: 'arn', CreationTimestamp: 1, FaceModelVersion: '7.0' };
+      const c = Collection.create(meta, dir, { annThreshold: 50 });
+      const data = clustered(60, 3);
+      const ids: string[] = [];
+      for (let i = 0; i < 60; i++) {
+        const f = c.addFace(
+          { FaceId: `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`, ImageId: 'img', BoundingBox: {}, Confidence: 99, IndexFacesModelVersion: '7.0' },
+          data.subarray(i * DIM, i * DIM + DIM),
+        );
+        ids.push(f.FaceId);
+      }
+      c.deleteFaces([ids[0], ids[1]]);
+      c.close();
+      expect(fs.existsSync(path.join(dir, 'index.usearch'))).toBe(true);
+      const again = Collection.load(dir, { annThreshold: 50 });
+      expect(again.size).toBe(58);
+      expect(again.index.usesAnn).toBe(true);
+      const hit = again.index.search(data.subarray(5 * DIM, 6 * DIM), 1)[0];
+      expect(again.faceByKey(hit.key)?.FaceId).toBe(ids[5]);
+      const next = again.addFace({ FaceId: 'x', ImageId: 'i', BoundingBox: {}, Confidence: 1, IndexFacesModelVersion: '7.0' }, data.subarray(0, DIM));
+      expect(next.key).toBe(61);
+      again.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

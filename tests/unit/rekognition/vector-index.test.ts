@@ -15,6 +15,7 @@ function dist(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 const keysOf = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+const clustered = (n: number, seed = 1) => clusteredVectors(n, { seed, groupSize: 5, centreSpread: 0.066, photoSpread: 0.025 });
 
 describe('vector index: ANN candidates re-ranked exactly', () => {
   test('given a large index, when searching, then hits carry exact Euclidean distances in ascending order within maxDistance', () => {
@@ -202,5 +203,32 @@ describe('vector index: keys', () => {
         expect(index.exact(data.subarray(i * DIM, i * DIM + DIM), 1)[0]).toEqual({ key: k, distance: 0 });
       } else expect(index.vector(k)).toBeNull();
     });
+  });
+});
+
+describe('vector index: exact and approximate search', () => {
+  test('given the same faces in an exact and an ANN index, when searched, then ANN agrees on the nearest face for ≥ 99 % of queries, and a removed face is no longer found', () => {
+    const n = 6000;
+    const data = clustered(n);
+    const keys = Array.from({ length: n }, (_, i) => i + 1);
+    const exact = new VectorIndex({ annThreshold: Infinity });
+    exact.addMany(keys, data);
+    const ann = new VectorIndex({ annThreshold: 1000 });
+    ann.addMany(keys, data);
+    expect(ann.usesAnn).toBe(true);
+    expect(exact.usesAnn).toBe(false);
+    const q0 = data.subarray(0, DIM);
+    expect(exact.exact(q0, 1)[0]).toEqual({ key: 1, distance: 0 });
+    expect(exact.exact(q0, 3, Infinity, 1).map((h) => h.key)).not.toContain(1);
+    let agree = 0;
+    const queries = 200;
+    for (let i = 0; i < queries; i++) {
+      const q = Float32Array.from(data.subarray(i * 29 * DIM, i * 29 * DIM + DIM), (v, d) => v + ((i * 7 + d) % 5 - 2) * 0.002);
+      if (ann.search(q, 1)[0].key === exact.exact(q, 1)[0].key) agree++;
+    }
+    expect(agree / queries).toBeGreaterThanOrEqual(0.99);
+    expect(ann.remove(1)).toBe(true);
+    expect(ann.search(q0, 1)[0].key).not.toBe(1);
+    expect(ann.size).toBe(n - 1);
   });
 });
