@@ -3,7 +3,7 @@ import { PermanentInputError } from '../errors';
 
 /**
  * The record a Rekognition face-search stream processor writes to its Kinesis data stream, one per analysed
- * frame (see shared/docs/aws-reference.md). Field names and nesting follow Rekognition's own record; extra
+ * frame (see docs/face-search-record.md). Field names and nesting follow Rekognition's own record; extra
  * fields (a newer API, another processor) are tolerated and dropped. Fields the SDK marks optional but that
  * a sighting cannot do without (stream, fragment, timestamps, the detected face's box) are required.
  */

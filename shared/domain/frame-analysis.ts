@@ -1,7 +1,7 @@
 /**
  * Pure rules of the self-managed face-search processor: from one sampled video frame (where it sits in the
  * stream, the faces DetectFaces found, what SearchFacesByImage matched for each) to the exact record
- * Rekognition's managed stream processor writes (shared/docs/aws-reference.md), plus the geometry of face
+ * Rekognition's managed stream processor writes (docs/face-search-record.md), plus the geometry of face
  * crops. No I/O here: the use case (shared/use-cases/analyse-video-slice.ts) feeds it.
  */
 
