@@ -16,7 +16,8 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import sharp from 'sharp';
 import { RekognitionFaceAnalyzer } from '../shared/adapters/rekognition-face-analyzer';
 import { SharpFaceCropper } from '../shared/adapters/sharp-face-cropper';
-import { paddedCropRegion, type Box } from '../shared/domain/frame-analysis';
+import { paddedCropRegion } from '../shared/domain/frame-analysis';
+import type { BoundingBox } from '../shared/domain/model';
 import { startRekognitionServer } from '../local/rekognition/server';
 import { ANNA, MARCO, STRANGERS, cropFace, sourcePath, type FaceShot } from '../local/demo/cast';
 
@@ -85,7 +86,7 @@ async function main(): Promise<void> {
         faces = detected.length;
         const cropper = new SharpFaceCropper();
         for (const face of detected) {
-          const [crop, cropMs] = await timed(() => cropper.crop(image, paddedCropRegion(face.BoundingBox as Box, 0.4)));
+          const [crop, cropMs] = await timed(() => cropper.crop(image, paddedCropRegion(face.BoundingBox as BoundingBox, 0.4)));
           crops.push(cropMs);
           const [, searchMs] = await timed(() => analyzer.searchFacesByImage(crop.image, options));
           searches.push(searchMs);

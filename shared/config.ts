@@ -11,9 +11,11 @@ export class ConfigError extends Error {
 
 const nonEmpty = z.string().trim().min(1);
 const seconds = z.coerce.number().int().positive();
-const bool = z
+/** A yes/no variable: true, 1 or yes; false, 0, no or empty. */
+export const envBool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = envBool;
 
 export const env = {
   peopleTable: { PEOPLE_TABLE: nonEmpty },
@@ -47,6 +49,18 @@ export const env = {
           .record(z.string().min(1), z.object({ videoStream: nonEmpty, dataStream: nonEmpty, processor: nonEmpty }))
           .refine((cameras) => Object.keys(cameras).length > 0, 'names no camera'),
       ),
+  },
+  /** How the cameras' processors run (serverless.yml param processorMode). */
+  processorMode: { PROCESSOR_MODE: z.enum(['managed', 'self']) },
+  /** The self processor's state table and worker, for the functions that start, stop and describe it. */
+  selfProcessor: { PROCESSOR_STATE_TABLE: nonEmpty, PROCESS_VIDEO_FUNCTION: nonEmpty },
+  /** Shown by describe before the first worker run stored its own settings. */
+  processorSettings: { COLLECTION_ID: nonEmpty.optional(), FACE_MATCH_THRESHOLD: z.coerce.number().optional() },
+  /** Functions that link snapshots (consumer, GET /sightings): links only when the processor keeps snapshots and a bucket is named. */
+  snapshotLinks: {
+    /** True when the processor keeps snapshots (self mode, set by serverless.yml); the managed processor keeps none. */
+    PROCESSOR_SNAPSHOTS: bool.default(false),
+    FACES_BUCKET: nonEmpty.optional(),
   },
 } as const;
 

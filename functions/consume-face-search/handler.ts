@@ -5,7 +5,7 @@ import { DynamoAlertStateStore } from '../../shared/adapters/alert-state-store';
 import { SnsAlertPublisher } from '../../shared/adapters/alert-publisher';
 import { DynamoPersonRules } from '../../shared/adapters/person-rules';
 import { DynamoSightingStore } from '../../shared/adapters/sighting-store';
-import { S3SnapshotLinks, snapshotLinksEnv } from '../../shared/adapters/snapshot-links';
+import { S3SnapshotLinks } from '../../shared/adapters/snapshot-links';
 import { documents } from '../../shared/clients/dynamodb';
 import { s3 } from '../../shared/clients/s3';
 import { sns } from '../../shared/clients/sns';
@@ -23,7 +23,7 @@ const config = loadConfig({
   ...env.alerts,
   ...env.retention,
   ...env.cameraResources,
-  ...snapshotLinksEnv,
+  ...env.snapshotLinks,
 });
 const snapshots = config.PROCESSOR_SNAPSHOTS && config.FACES_BUCKET !== undefined;
 

@@ -1,7 +1,6 @@
 import { RekognitionFaceCollection } from '../../shared/adapters/face-collection';
 import { DynamoPeopleRepository } from '../../shared/adapters/people-repository';
 import { S3PhotoStore } from '../../shared/adapters/photo-store';
-import { processorEnv } from '../../shared/adapters/processor-port';
 import { DynamoSightingHistory } from '../../shared/adapters/sighting-history';
 import { documents } from '../../shared/clients/dynamodb';
 import { rekognition } from '../../shared/clients/rekognition';
@@ -18,7 +17,7 @@ const config = loadConfig({
   ...env.alertStateTable,
   ...env.facesBucket,
   ...env.collection,
-  CAMERA_RESOURCES: processorEnv.CAMERA_RESOURCES,
+  ...env.cameraResources,
 });
 const ports: ErasePorts = {
   people: new DynamoPeopleRepository(documents, config.PEOPLE_TABLE),

@@ -1,5 +1,5 @@
 import type { S3Event, S3EventRecord } from 'aws-lambda';
-import { FaceCollection, RekognitionFaceCollection } from '../../shared/adapters/face-collection';
+import { RekognitionFaceCollection } from '../../shared/adapters/face-collection';
 import { DynamoPeopleRepository } from '../../shared/adapters/people-repository';
 import { S3PhotoStore } from '../../shared/adapters/photo-store';
 import { documents } from '../../shared/clients/dynamodb';
@@ -14,7 +14,7 @@ const config = loadConfig({ ...env.peopleTable, ...env.collection, ...env.facesB
 
 const ports: IndexPhotoPorts = {
   people: new DynamoPeopleRepository(documents, config.PEOPLE_TABLE),
-  faces: new RekognitionFaceCollection(rekognition, config.COLLECTION_ID) satisfies FaceCollection,
+  faces: new RekognitionFaceCollection(rekognition, config.COLLECTION_ID),
   photos: new S3PhotoStore(s3, config.FACES_BUCKET),
   now: () => new Date(),
 };

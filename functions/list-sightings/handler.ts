@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DynamoSightingHistory } from '../../shared/adapters/sighting-history';
-import { S3SnapshotLinks, snapshotLinksEnv } from '../../shared/adapters/snapshot-links';
+import { S3SnapshotLinks } from '../../shared/adapters/snapshot-links';
 import { documents } from '../../shared/clients/dynamodb';
 import { s3 } from '../../shared/clients/s3';
 import { env, loadConfig } from '../../shared/config';
@@ -11,7 +11,7 @@ import { cameraName, cursorParam } from '../../shared/middleware/params';
 import { listSightings } from '../../shared/use-cases/sightings';
 
 /** GET /sightings: newest first, filtered by person and/or camera and time, paginated with an opaque cursor. */
-const config = loadConfig({ ...env.sightingsTable, ...env.retention, ...snapshotLinksEnv });
+const config = loadConfig({ ...env.sightingsTable, ...env.retention, ...env.snapshotLinks });
 const history = new DynamoSightingHistory(documents, config.SIGHTINGS_TABLE);
 const snapshotLinks = config.PROCESSOR_SNAPSHOTS && config.FACES_BUCKET ? new S3SnapshotLinks(s3, config.FACES_BUCKET) : undefined;
 

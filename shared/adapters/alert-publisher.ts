@@ -1,11 +1,6 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { AlertMessage } from '../domain/alert-message';
-
-/** Where alerts go. */
-export interface AlertPublisher {
-  /** Publishes the alert; answers the message id. Throws when it may not have been delivered (the caller retries). */
-  publish(message: AlertMessage): Promise<string>;
-}
+import type { AlertPublisher } from '../use-cases/record-sightings';
 
 export class SnsAlertPublisher implements AlertPublisher {
   constructor(

@@ -1,15 +1,9 @@
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isConditionalCheckFailed } from './dynamodb';
 import type { AlertClaim, ClaimOutcome } from '../domain/alert-policy';
 import { alertStateKey, type AlertState } from '../domain/model';
 import { tables } from '../tables';
-
-/** The alert-state table: one item per `<personId>#<camera>` holding the window of its last alert. */
-export interface AlertStateStore {
-  /** Atomically takes the alert window for this sighting (rule: evaluateClaim in shared/domain/alert-policy.ts). */
-  claim(claim: AlertClaim): Promise<ClaimOutcome>;
-  /** Records that the claimed alert went out; a no-op if another sighting has claimed since. */
-  markSent(claim: AlertClaim, messageId: string): Promise<void>;
-}
+import type { AlertStateStore } from '../use-cases/record-sightings';
 
 /** Alert state outlives the longest sensible cooldown, then DynamoDB's TTL removes it. */
 const STATE_TTL_SECONDS = 7 * 86_400;
@@ -45,7 +39,7 @@ export class DynamoAlertStateStore implements AlertStateStore {
       );
       return (Attributes as AlertState | undefined)?.sightingId === claim.sightingId ? 'resumed' : 'claimed';
     } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') return 'suppressed';
+      if (isConditionalCheckFailed(error)) return 'suppressed';
       throw error;
     }
   }
@@ -63,7 +57,7 @@ export class DynamoAlertStateStore implements AlertStateStore {
         }),
       );
     } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') return;
+      if (isConditionalCheckFailed(error)) return;
       throw error;
     }
   }

@@ -5,25 +5,7 @@ import {
   type RekognitionClient,
 } from '@aws-sdk/client-rekognition';
 import type { IndexedFace } from '../domain/model';
-
-/** What Rekognition made of one photo. */
-export type IndexOutcome =
-  | { kind: 'indexed'; faces: IndexedFace[]; unindexedReasons: string[]; faceModelVersion?: string }
-  /** The image itself was refused: the reason is about the file, not the face. */
-  | { kind: 'refused'; problem: 'NOT_JPEG_OR_PNG' | 'TOO_LARGE' | 'INVALID_IMAGE' | 'UNREADABLE'; detail: string };
-
-export interface PhotoLocation {
-  bucket: string;
-  key: string;
-  versionId?: string;
-}
-
-/** The collection of registered faces (Rekognition IndexFaces / DeleteFaces). */
-export interface FaceCollection {
-  indexFace(photo: PhotoLocation, externalImageId: string): Promise<IndexOutcome>;
-  /** Deletes the faces; answers how many the collection actually held. */
-  deleteFaces(faceIds: readonly string[]): Promise<number>;
-}
+import type { FaceCollection, IndexOutcome, PhotoLocation } from '../use-cases/index-photo';
 
 /** DeleteFaces accepts at most 4096 ids per call. */
 const DELETE_BATCH = 4096;

@@ -4,14 +4,14 @@ import {
   StopStreamProcessorCommand,
   type RekognitionClient,
 } from '@aws-sdk/client-rekognition';
+import type { Camera } from '../domain/camera';
 import {
   ProcessorBusyError,
   ProcessorNotFoundError,
-  type CameraResources,
   type ProcessorPort,
   type ProcessorState,
   type ProcessorStatus,
-} from './processor-port';
+} from '../use-cases/processor';
 
 /** Rekognition's managed face-search stream processors (one per camera, created by CloudFormation). */
 export class ManagedProcessor implements ProcessorPort {
@@ -19,7 +19,7 @@ export class ManagedProcessor implements ProcessorPort {
 
   constructor(private readonly client: RekognitionClient) {}
 
-  async describe(camera: CameraResources): Promise<ProcessorStatus> {
+  async describe(camera: Camera): Promise<ProcessorStatus> {
     const r = await this.call(camera, () => this.client.send(new DescribeStreamProcessorCommand({ Name: camera.processor })));
     return {
       camera: camera.camera,
@@ -38,15 +38,15 @@ export class ManagedProcessor implements ProcessorPort {
     };
   }
 
-  async start(camera: CameraResources): Promise<void> {
+  async start(camera: Camera): Promise<void> {
     await this.call(camera, () => this.client.send(new StartStreamProcessorCommand({ Name: camera.processor })));
   }
 
-  async stop(camera: CameraResources): Promise<void> {
+  async stop(camera: Camera): Promise<void> {
     await this.call(camera, () => this.client.send(new StopStreamProcessorCommand({ Name: camera.processor })));
   }
 
-  private async call<T>(camera: CameraResources, send: () => Promise<T>): Promise<T> {
+  private async call<T>(camera: Camera, send: () => Promise<T>): Promise<T> {
     try {
       return await send();
     } catch (error) {

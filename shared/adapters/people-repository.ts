@@ -1,5 +1,4 @@
 import {
-  BatchWriteCommand,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -7,57 +6,14 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type { AlertRules, PersonProfile, PhotoRecord } from '../domain/model';
-import type { Rejection } from '../domain/photo-rejection';
+import { ConcurrentChangeError, type Expected } from '../domain/concurrency';
+import { DEFAULT_RULES, type AlertRules, type PersonProfile, type PhotoRecord, type UnfiledPhoto } from '../domain/model';
+import type { Page } from '../domain/page';
 import { peopleKeys, tables } from '../tables';
+import type { PhotoRecords } from '../use-cases/index-photo';
+import type { PeopleDirectory, PersonWithPhotos } from '../use-cases/people';
 import { decodeCursor, encodeCursor, isStringKey } from './cursor';
-
-/** A photo under faces/ that belongs to no person (faces/x.jpg, faces/a/b/c.jpg): kept so the API can show it. */
-export interface UnfiledPhoto {
-  photoKey: string;
-  etag?: string;
-  sequencer?: string;
-  rejection: Rejection;
-  recordedAt: string;
-}
-
-export interface PersonWithPhotos {
-  profile?: PersonProfile;
-  photos: PhotoRecord[];
-}
-
-export interface Page<T> {
-  items: T[];
-  nextCursor?: string;
-}
-
-/** Optimistic concurrency: write only if the stored item is still the one that was read. */
-export type Expected = { absent: true } | { sequencer: string | undefined };
-
-export class ConcurrentChangeError extends Error {
-  override readonly name = 'ConcurrentChangeError';
-}
-
-export interface PeopleRepository {
-  getPhoto(personId: string, photoKey: string): Promise<PhotoRecord | undefined>;
-  /** Writes the record if the stored one is still `expected`, else throws ConcurrentChangeError. */
-  putPhoto(record: PhotoRecord, expected: Expected): Promise<void>;
-  deletePhoto(personId: string, photoKey: string, expected: Expected): Promise<void>;
-  /** Creates the profile on a person's first photo; never overwrites rules or the creation time. */
-  ensureProfile(personId: string, displayName: string, now: string): Promise<void>;
-  getUnfiled(photoKey: string): Promise<UnfiledPhoto | undefined>;
-  putUnfiled(photo: UnfiledPhoto): Promise<void>;
-  deleteUnfiled(photoKey: string): Promise<void>;
-  listUnfiled(limit: number): Promise<UnfiledPhoto[]>;
-  getPerson(personId: string): Promise<PersonWithPhotos>;
-  listPeople(limit: number, cursor?: string): Promise<Page<PersonProfile>>;
-  /** Updates the given rules; undefined when the person does not exist. */
-  updateRules(personId: string, rules: Partial<AlertRules>, now: string): Promise<PersonProfile | undefined>;
-  /** Deletes every item of the person (profile, photos); answers how many. */
-  deletePerson(personId: string): Promise<number>;
-}
-
-export const DEFAULT_RULES: AlertRules = { muted: false, watchlist: false };
+import { batchDelete, isConditionalCheckFailed } from './dynamodb';
 
 /** Partition of photos that belong to no person: outside the PERSON# range, so no folder name can reach it. */
 const UNFILED_PK = 'UNFILED';
@@ -65,7 +21,8 @@ const { partitionKey: PK, sortKey: SK } = tables.people;
 const INDEX = tables.people.peopleIndex;
 const KEY_ATTRIBUTES = [PK, SK, INDEX.partitionKey, INDEX.sortKey];
 
-export class DynamoPeopleRepository implements PeopleRepository {
+/** The people table: the indexer's photo records and the API's directory of people, in one partition per person. */
+export class DynamoPeopleRepository implements PhotoRecords, PeopleDirectory {
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -195,7 +152,7 @@ export class DynamoPeopleRepository implements PeopleRepository {
       );
       return Attributes ? (strip(Attributes) as unknown as PersonProfile) : undefined;
     } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
+      if (isConditionalCheckFailed(error)) return undefined;
       throw error;
     }
   }
@@ -231,29 +188,10 @@ export class DynamoPeopleRepository implements PeopleRepository {
     try {
       await this.documents.send(command as PutCommand);
     } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') {
+      if (isConditionalCheckFailed(error)) {
         throw new ConcurrentChangeError('The photo record changed while it was being processed');
       }
       throw error;
-    }
-  }
-}
-
-/** BatchWriteItem takes 25 requests at a time and may hand some back (throttling): resend those with backoff. */
-export async function batchDelete(
-  documents: DynamoDBDocumentClient,
-  tableName: string,
-  keys: readonly Record<string, unknown>[],
-): Promise<void> {
-  for (let i = 0; i < keys.length; i += 25) {
-    let requests = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
-    for (let attempt = 0; requests.length > 0; attempt++) {
-      if (attempt > 0) {
-        if (attempt > 8) throw new Error(`DynamoDB kept ${requests.length} deletes unprocessed in ${tableName}`);
-        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
-      }
-      const { UnprocessedItems } = await documents.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests } }));
-      requests = (UnprocessedItems?.[tableName] ?? []) as typeof requests;
     }
   }
 }

@@ -1,22 +1,8 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isConditionalCheckFailed } from './dynamodb';
 import type { AlertRules } from '../domain/model';
 import { peopleKeys, tables } from '../tables';
-
-export interface PersonAlertProfile {
-  displayName: string;
-  rules: AlertRules;
-}
-
-/**
- * What the consumer needs from the people table. It reads profiles and moves their last-seen fields forward;
- * every other write to the table belongs to the indexer and the API.
- */
-export interface PersonRules {
-  /** undefined when the person has no profile. */
-  get(personId: string): Promise<PersonAlertProfile | undefined>;
-  /** Sets lastSeenAt/lastSeenCamera if the profile exists and `seenAt` is later than what it holds. */
-  recordLastSeen(personId: string, seenAt: string, camera: string): Promise<void>;
-}
+import type { PersonAlertProfile, PersonRules } from '../use-cases/record-sightings';
 
 export class DynamoPersonRules implements PersonRules {
   constructor(
@@ -56,7 +42,7 @@ export class DynamoPersonRules implements PersonRules {
         }),
       );
     } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') return;
+      if (isConditionalCheckFailed(error)) return;
       throw error;
     }
   }

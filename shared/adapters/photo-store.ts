@@ -4,16 +4,7 @@ import {
   ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
-
-/** The faces bucket, as the indexer and the eraser see it. */
-export interface PhotoStore {
-  /** False when the object is gone (deleted since the event was sent) or this role may not see it. */
-  exists(key: string): Promise<boolean>;
-  /** Every key under a prefix. */
-  list(prefix: string): Promise<string[]>;
-  /** Deletes the keys; answers how many were deleted. Absent keys count as deleted (S3 cannot tell). */
-  delete(keys: readonly string[]): Promise<number>;
-}
+import type { PhotoStore } from '../use-cases/index-photo';
 
 /** DeleteObjects accepts at most 1000 keys per call. */
 const DELETE_BATCH = 1000;

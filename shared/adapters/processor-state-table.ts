@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { isConditionalCheckFailed } from './dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { tables } from '../tables';
 import type { Lease, ProcessorStateItem, ProcessorStateStore, StoredSettings } from '../use-cases/run-processor-worker';
@@ -202,7 +202,7 @@ export class ProcessorStateTable implements ProcessorStateStore {
       const r = await this.documents.send(new UpdateCommand({ ...input, TableName: this.tableName, ReturnValues: 'ALL_NEW' }));
       return r.Attributes as ProcessorStateItem;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return undefined;
+      if (isConditionalCheckFailed(error)) return undefined;
       throw error;
     }
   }

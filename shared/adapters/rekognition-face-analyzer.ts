@@ -1,5 +1,6 @@
 import { DetectFacesCommand, SearchFacesByImageCommand, type RekognitionClient } from '@aws-sdk/client-rekognition';
-import type { Box, DetectedFaceInput } from '../domain/frame-analysis';
+import type { DetectedFaceInput } from '../domain/frame-analysis';
+import type { BoundingBox } from '../domain/model';
 import type { FaceAnalyzer, FaceSearchResult, SearchOptions } from '../use-cases/analyse-video-slice';
 
 /** DetectFaces with the DEFAULT attributes (box, confidence, five landmarks, pose, quality) and SearchFacesByImage. */
@@ -23,7 +24,7 @@ export class RekognitionFaceAnalyzer implements FaceAnalyzer {
       );
       const box = r.SearchedFaceBoundingBox;
       if (!box) return null;
-      return { searchedFace: box as Box, matches: r.FaceMatches ?? [] };
+      return { searchedFace: box as BoundingBox, matches: r.FaceMatches ?? [] };
     } catch (error) {
       // Rekognition's answer when the image holds no face it can search (a face only DetectFaces saw).
       if ((error as Error).name === 'InvalidParameterException') return null;

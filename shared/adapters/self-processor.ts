@@ -1,11 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { LambdaClient } from '@aws-sdk/client-lambda';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
-import { loadConfig } from '../config';
-import { LambdaWorkerInvoker } from './lambda-worker-invoker';
-import { ProcessorStateTable } from './processor-state-table';
-import { ProcessorBusyError, type CameraResources, type ProcessorPort, type ProcessorStatus } from './processor-port';
+import type { Camera } from '../domain/camera';
+import { ProcessorBusyError, type ProcessorPort, type ProcessorStatus } from '../use-cases/processor';
 import { DEFAULT_WORKER_TIMING, type ProcessorStateItem, type ProcessorStateStore, type WorkerInvoker } from '../use-cases/run-processor-worker';
 
 export interface SelfProcessorOptions {
@@ -38,12 +33,12 @@ export class SelfProcessor implements ProcessorPort {
     this.newId = options.newId ?? randomUUID;
   }
 
-  async describe(camera: CameraResources): Promise<ProcessorStatus> {
+  async describe(camera: Camera): Promise<ProcessorStatus> {
     const item = await this.store.get(camera.camera);
     return this.status(camera, item);
   }
 
-  async start(camera: CameraResources): Promise<void> {
+  async start(camera: Camera): Promise<void> {
     const now = this.now();
     const current = await this.store.get(camera.camera);
     if (current && effectiveState(current, now) === 'STOPPING') {
@@ -67,11 +62,11 @@ export class SelfProcessor implements ProcessorPort {
     }
   }
 
-  async stop(camera: CameraResources): Promise<void> {
+  async stop(camera: Camera): Promise<void> {
     await this.store.requestStop(camera.camera, this.now());
   }
 
-  private status(camera: CameraResources, item: ProcessorStateItem | undefined): ProcessorStatus {
+  private status(camera: Camera, item: ProcessorStateItem | undefined): ProcessorStatus {
     const settings = item?.settings;
     return {
       camera: camera.camera,
@@ -97,22 +92,4 @@ export class SelfProcessor implements ProcessorPort {
 function effectiveState(item: ProcessorStateItem, nowMs: number): ProcessorStateItem['status'] {
   if (item.status === 'STOPPING' && (item.leaseUntil ?? 0) < nowMs) return 'STOPPED';
   return item.status;
-}
-
-/** Environment of functions that use the `self` processor port (the API's processor functions). */
-export const selfProcessorEnv = {
-  PROCESSOR_STATE_TABLE: z.string().trim().min(1),
-  PROCESS_VIDEO_FUNCTION: z.string().trim().min(1),
-};
-
-/**
- * The `self` port for an API function, from its environment (PROCESSOR_STATE_TABLE, PROCESS_VIDEO_FUNCTION;
- * COLLECTION_ID and FACE_MATCH_THRESHOLD only shown by describe). Throws ConfigError naming what is missing.
- */
-export function selfProcessorFromEnv(clients: { documents: DynamoDBDocumentClient; lambda: LambdaClient }, source: NodeJS.ProcessEnv = process.env): SelfProcessor {
-  const config = loadConfig({ ...selfProcessorEnv, COLLECTION_ID: z.string().optional(), FACE_MATCH_THRESHOLD: z.coerce.number().optional() }, source);
-  return new SelfProcessor(new ProcessorStateTable(clients.documents, config.PROCESSOR_STATE_TABLE), new LambdaWorkerInvoker(clients.lambda, config.PROCESS_VIDEO_FUNCTION), {
-    collectionId: config.COLLECTION_ID,
-    faceMatchThreshold: config.FACE_MATCH_THRESHOLD,
-  });
 }

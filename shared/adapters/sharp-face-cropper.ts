@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { signatureOf, type Signature } from '../domain/face-tracker';
-import type { Box } from '../domain/frame-analysis';
+import type { BoundingBox } from '../domain/model';
 import type { FaceCrop, FaceCropper } from '../use-cases/analyse-video-slice';
 
 /** Rekognition refuses images under 80 px a side; small faces are scaled up to this. */
@@ -22,7 +22,7 @@ export class SharpFaceCropper implements FaceCropper {
 
   constructor(private readonly jpegQuality = 90) {}
 
-  async crop(frame: Uint8Array, region: Box): Promise<FaceCrop> {
+  async crop(frame: Uint8Array, region: BoundingBox): Promise<FaceCrop> {
     const { data, width, height, channels } = await this.decode(frame);
     const { left, top, w, h } = pixels(region, width, height);
     let pipeline = sharp(data, { raw: { width, height, channels } }).extract({ left, top, width: w, height: h });
@@ -33,7 +33,7 @@ export class SharpFaceCropper implements FaceCropper {
   }
 
   /** A 12×12 grey thumbnail of the face box (no padding: the background must not count), normalised. */
-  async signature(frame: Uint8Array, region: Box): Promise<Signature> {
+  async signature(frame: Uint8Array, region: BoundingBox): Promise<Signature> {
     const { data, width, height, channels } = await this.decode(frame);
     const { left, top, w, h } = pixels(region, width, height);
     const grey = await sharp(data, { raw: { width, height, channels } })
@@ -64,7 +64,7 @@ const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.m
 const SIGNATURE_SIDE = 12;
 
 /** A region (ratios) as whole pixels inside the frame, at least one pixel a side. */
-function pixels(region: Box, width: number, height: number): { left: number; top: number; w: number; h: number } {
+function pixels(region: BoundingBox, width: number, height: number): { left: number; top: number; w: number; h: number } {
   const left = clamp(Math.floor(region.Left * width), 0, width - 1);
   const top = clamp(Math.floor(region.Top * height), 0, height - 1);
   const right = clamp(Math.ceil((region.Left + region.Width) * width), left + 1, width);

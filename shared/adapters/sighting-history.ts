@@ -1,29 +1,11 @@
 import { DeleteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { alertStateKey, type Sighting } from '../domain/model';
 import { tables } from '../tables';
-import { batchDelete, type Page } from './people-repository';
+import type { Page } from '../domain/page';
+import type { SightingEraser } from '../use-cases/people';
+import type { SightingHistory, SightingQuery } from '../use-cases/sightings';
 import { decodeCursor, encodeCursor, isStringKey } from './cursor';
-
-/** Filters of GET /sightings, already validated; times are ISO strings as produced by Date#toISOString. */
-export interface SightingQuery {
-  personId?: string;
-  camera?: string;
-  since: string;
-  until: string;
-  limit: number;
-  cursor?: string;
-  /** Identifies the filters as the caller gave them (defaults like "until now" move between pages). */
-  fingerprint?: string;
-}
-
-/** Reads and erases what the consumer wrote: sightings and alert state (the API's view of them). */
-export interface SightingHistory {
-  query(query: SightingQuery): Promise<Page<Sighting>>;
-  /** Deletes every sighting of the person; answers how many. */
-  deleteByPerson(personId: string): Promise<number>;
-  /** Deletes the person's alert state on each camera; answers how many existed. */
-  deleteAlertStates(personId: string, cameras: readonly string[]): Promise<number>;
-}
+import { batchDelete } from './dynamodb';
 
 const S = tables.sightings;
 const SORT = S.byPersonIndex.sortKey;
@@ -42,7 +24,8 @@ const isPosition = (p: unknown): p is Position => {
   return (day === undefined || /^\d{4}-\d{2}-\d{2}$/.test(day)) && (key === undefined || isStringKey(key)) && (day !== undefined || key !== undefined);
 };
 
-export class DynamoSightingHistory implements SightingHistory {
+/** Reads and erases what the consumer wrote: sightings and alert state (the API's view of them). */
+export class DynamoSightingHistory implements SightingHistory, SightingEraser {
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     private readonly sightingsTable: string,

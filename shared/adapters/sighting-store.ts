@@ -1,12 +1,8 @@
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isConditionalCheckFailed } from './dynamodb';
 import { tables } from '../tables';
 import type { Sighting } from '../domain/model';
-
-/** The sightings table, as the consumer writes it. */
-export interface SightingStore {
-  /** Writes the sighting unless one with its id exists: 'exists' means a redelivery, nothing was written. */
-  putIfAbsent(sighting: Sighting): Promise<'created' | 'exists'>;
-}
+import type { SightingStore } from '../use-cases/record-sightings';
 
 export class DynamoSightingStore implements SightingStore {
   constructor(
@@ -26,7 +22,7 @@ export class DynamoSightingStore implements SightingStore {
       );
       return 'created';
     } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') return 'exists';
+      if (isConditionalCheckFailed(error)) return 'exists';
       throw error;
     }
   }

@@ -1,5 +1,5 @@
 import { UNKNOWN_PERSON } from '../tables';
-import type { AlertRules, AlertState } from './model';
+import { DEFAULT_RULES, type AlertRules, type AlertState } from './model';
 
 export interface AlertSettings {
   /** At most one alert per person per camera within this many seconds of frame time. */
@@ -16,10 +16,10 @@ export type AlertDecision =
   | { alert: true; cooldownMs: number }
   | { alert: false; reason: 'unknown-alerts-off' | 'muted' | 'not-on-watchlist' };
 
-/** A person without a profile (photos removed mid-stream, or indexed by hand) alerts like anyone else unless watchlist-only. */
-const DEFAULT_RULES: AlertRules = { muted: false, watchlist: false };
-
-/** Whether a sighting may alert at all, before the cooldown (which needs the alert-state table) is checked. */
+/**
+ * Whether a sighting may alert at all, before the cooldown (which needs the alert-state table) is checked. A person
+ * without a profile (photos removed mid-stream, or indexed by hand) alerts like anyone else unless watchlist-only.
+ */
 export function decideAlert(personId: string, rules: AlertRules | undefined, settings: AlertSettings): AlertDecision {
   if (personId === UNKNOWN_PERSON) {
     return settings.unknownAlerts ? { alert: true, cooldownMs: settings.unknownCooldownSeconds * 1000 } : { alert: false, reason: 'unknown-alerts-off' };

@@ -5,7 +5,8 @@
  * result is `reuseMs` old. Pure: the caller (shared/use-cases/analyse-video-slice.ts) runs the searches and
  * keeps the tracks between frames. Times are the frames' own timestamps (video time), never the wall clock.
  */
-import { intersectionOverUnion, type Box } from './frame-analysis';
+import { intersectionOverUnion } from './frame-analysis';
+import type { BoundingBox } from './model';
 
 export interface TrackerSettings {
   /** How long a search result is reused for its track (ms of video); 0 turns reuse off (every face searched). */
@@ -65,11 +66,11 @@ export function signatureOf(grey: ArrayLike<number>): Signature {
 
 export interface Track<R> {
   id: number;
-  /** Box in the last frame the face was seen (ratios of the frame). */
-  box: Box;
+  /** BoundingBox in the last frame the face was seen (ratios of the frame). */
+  box: BoundingBox;
   lastSeenMs: number;
-  /** Box and frame time of the search whose result this track carries. */
-  searchedBox: Box;
+  /** BoundingBox and frame time of the search whose result this track carries. */
+  searchedBox: BoundingBox;
   searchedAtMs: number;
   /** Frames that reused the result since that search. */
   reuses: number;
@@ -103,7 +104,7 @@ export type FaceDecision<R> =
  */
 export function decideFaces<R>(
   state: TrackerState<R>,
-  boxes: readonly Box[],
+  boxes: readonly BoundingBox[],
   frameMs: number,
   settings: TrackerSettings,
   signatures: readonly (Signature | undefined)[] = [],
@@ -156,7 +157,7 @@ export function decideFaces<R>(
  */
 export function advanceTracks<R>(
   state: TrackerState<R>,
-  boxes: readonly Box[],
+  boxes: readonly BoundingBox[],
   frameMs: number,
   decisions: readonly FaceDecision<R>[],
   searched: readonly (R | undefined)[],

@@ -4,13 +4,7 @@
  * Rekognition's managed stream processor writes (docs/face-search-record.md), plus the geometry of face
  * crops. No I/O here: the use case (shared/use-cases/analyse-video-slice.ts) feeds it.
  */
-
-export interface Box {
-  Width: number;
-  Height: number;
-  Left: number;
-  Top: number;
-}
+import type { BoundingBox } from './model';
 
 export interface RecordLandmark {
   X: number;
@@ -74,7 +68,7 @@ export interface FrameLocation {
 
 /** A face as DetectFaces (default attributes) reports it, ratios of the full frame. Optional as in the SDK. */
 export interface DetectedFaceInput {
-  BoundingBox?: Partial<Box>;
+  BoundingBox?: Partial<BoundingBox>;
   Confidence?: number;
   Landmarks?: { Type?: string; X?: number; Y?: number }[];
   Pose?: { Pitch?: number; Roll?: number; Yaw?: number };
@@ -86,7 +80,7 @@ export interface FaceMatchInput {
   Similarity?: number;
   Face?: {
     FaceId?: string;
-    BoundingBox?: Partial<Box>;
+    BoundingBox?: Partial<BoundingBox>;
     ImageId?: string;
     ExternalImageId?: string;
     Confidence?: number;
@@ -149,7 +143,7 @@ function requireNumber(value: number | undefined, field: string): number {
   return value;
 }
 
-function recordBox(box: Partial<Box> | undefined, field: string): { Height: number; Width: number; Left: number; Top: number } {
+function recordBox(box: Partial<BoundingBox> | undefined, field: string): { Height: number; Width: number; Left: number; Top: number } {
   return {
     Height: requireNumber(box?.Height, `${field}.Height`),
     Width: requireNumber(box?.Width, `${field}.Width`),
@@ -235,7 +229,7 @@ function recordMatches(matches: readonly FaceMatchInput[], field: string): Strea
  * SearchFacesByImage searches only the largest face of an image: one tight crop per face makes each face
  * the largest of its own image.
  */
-export function paddedCropRegion(face: Box, padding: number): Box {
+export function paddedCropRegion(face: BoundingBox, padding: number): BoundingBox {
   const left = Math.max(0, face.Left - face.Width * padding);
   const top = Math.max(0, face.Top - face.Height * padding);
   const right = Math.min(1, face.Left + face.Width * (1 + padding));
@@ -244,7 +238,7 @@ export function paddedCropRegion(face: Box, padding: number): Box {
 }
 
 /** A box given as ratios of a crop → ratios of the full frame, knowing where the crop sits in the frame. */
-export function cropBoxToFrame(crop: Box, boxInCrop: Box): Box {
+export function cropBoxToFrame(crop: BoundingBox, boxInCrop: BoundingBox): BoundingBox {
   return {
     Left: crop.Left + boxInCrop.Left * crop.Width,
     Top: crop.Top + boxInCrop.Top * crop.Height,
@@ -254,7 +248,7 @@ export function cropBoxToFrame(crop: Box, boxInCrop: Box): Box {
 }
 
 /** Intersection over union of two boxes (same units). */
-export function intersectionOverUnion(a: Box, b: Box): number {
+export function intersectionOverUnion(a: BoundingBox, b: BoundingBox): number {
   const left = Math.max(a.Left, b.Left);
   const top = Math.max(a.Top, b.Top);
   const right = Math.min(a.Left + a.Width, b.Left + b.Width);
@@ -270,7 +264,7 @@ export function intersectionOverUnion(a: Box, b: Box): number {
  */
 export const SAME_FACE_MIN_IOU = 0.3;
 
-export function searchedTheSameFace(crop: Box, searchedInCrop: Box, detected: Box): boolean {
+export function searchedTheSameFace(crop: BoundingBox, searchedInCrop: BoundingBox, detected: BoundingBox): boolean {
   return intersectionOverUnion(cropBoxToFrame(crop, searchedInCrop), detected) >= SAME_FACE_MIN_IOU;
 }
 

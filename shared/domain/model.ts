@@ -3,6 +3,7 @@
  * Several functions share these shapes: the indexer and the API own the people table, the consumer writes
  * sightings and alert state, the API reads and erases them.
  */
+import type { Rejection } from './photo-rejection';
 
 export interface BoundingBox {
   Width: number;
@@ -29,6 +30,9 @@ export interface AlertRules {
   /** On the watchlist: when alerts are restricted to the watchlist, only these people alert. */
   watchlist: boolean;
 }
+
+/** The rules of a person nobody has set any for: alerts on, not on the watchlist. */
+export const DEFAULT_RULES: Readonly<AlertRules> = Object.freeze({ muted: false, watchlist: false });
 
 /** People table, sk PROFILE. `personId` is the ExternalImageId of the person's faces. */
 export interface PersonProfile {
@@ -66,6 +70,15 @@ export interface PhotoRecord {
   /** Why a rejected photo was refused, worded for the person who uploaded it. */
   rejection?: { reason: string; message: string };
   indexedAt: string;
+}
+
+/** People table, pk UNFILED: a photo under faces/ that belongs to no person (faces/x.jpg, faces/a/b/c.jpg), kept so the API can show it. */
+export interface UnfiledPhoto {
+  photoKey: string;
+  etag?: string;
+  sequencer?: string;
+  rejection: Rejection;
+  recordedAt: string;
 }
 
 /** Sightings table item. */

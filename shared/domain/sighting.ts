@@ -1,12 +1,10 @@
 import { createHash } from 'node:crypto';
 import { UNKNOWN_PERSON } from '../tables';
 import type { FaceSearchEntry, FaceSearchRecord, MatchedFace } from './face-search-record';
+import type { CameraNames } from './camera';
 import type { Sighting } from './model';
 
 export type { Sighting } from './model';
-
-/** Camera names by Kinesis Video stream name, from CAMERA_RESOURCES ({"front-door":{"videoStream":"facewatch-dev-front-door",...}}). */
-export type CameraResources = Record<string, { videoStream: string; dataStream?: string; processor?: string }>;
 
 export interface SightingSettings {
   /** Best match at or above this similarity (0–100) is a sighting of that person; below it, an unknown face. */
@@ -14,8 +12,11 @@ export interface SightingSettings {
   retentionDays: number;
 }
 
-/** Builds `streamName → camera` once, so each record costs one lookup. */
-export function cameraResolver(cameras: CameraResources): (streamArn: string) => string {
+/**
+ * Builds `streamName → camera` once from CAMERA_RESOURCES ({"front-door":{"videoStream":"facewatch-dev-front-door",...}}),
+ * so each record costs one lookup.
+ */
+export function cameraResolver(cameras: Readonly<Record<string, Pick<CameraNames, 'videoStream'>>>): (streamArn: string) => string {
   const byStream = new Map<string, string>();
   for (const [camera, names] of Object.entries(cameras)) byStream.set(names.videoStream, camera);
   return (streamArn) => {

@@ -9,7 +9,6 @@ import {
   samplingIntervalMs,
   searchedTheSameFace,
   type AnalysedFace,
-  type Box,
   type DetectedFaceInput,
   type FaceMatchInput,
   type FrameLocation,
@@ -17,6 +16,7 @@ import {
   type TimestampDomain,
   type VideoFragment,
 } from '../domain/frame-analysis';
+import type { BoundingBox } from '../domain/model';
 import {
   DEFAULT_TRACKER_SETTINGS,
   advanceTracks,
@@ -64,7 +64,7 @@ export interface SearchOptions {
 
 export interface FaceSearchResult {
   /** The face SearchFacesByImage searched (the largest of the image), as ratios of that image. */
-  searchedFace: Box;
+  searchedFace: BoundingBox;
   matches: FaceMatchInput[];
 }
 
@@ -78,16 +78,16 @@ export interface FaceAnalyzer {
 export interface FaceCrop {
   image: Uint8Array;
   /** Where the crop really sits in the frame (after rounding to pixels and clamping), ratios of the frame. */
-  region: Box;
+  region: BoundingBox;
 }
 
 export interface FaceCropper {
-  crop(frame: Uint8Array, region: Box): Promise<FaceCrop>;
+  crop(frame: Uint8Array, region: BoundingBox): Promise<FaceCrop>;
   /**
    * The face's appearance in `region` (shared/domain/face-tracker.ts's Signature), so that the tracker notices
    * another person in the same place. Without it, faces are tracked by their boxes alone.
    */
-  signature?(frame: Uint8Array, region: Box): Promise<Signature>;
+  signature?(frame: Uint8Array, region: BoundingBox): Promise<Signature>;
 }
 
 export interface OutgoingRecord {
@@ -613,7 +613,7 @@ async function detectFrame(
   return { location, detected, signatures };
 }
 
-const validBox = (box: DetectedFaceInput['BoundingBox']): box is Box =>
+const validBox = (box: DetectedFaceInput['BoundingBox']): box is BoundingBox =>
   box !== undefined && [box.Left, box.Top, box.Width, box.Height].every(Number.isFinite);
 
 /**
@@ -631,7 +631,7 @@ async function analyseFrame(
 ): Promise<AnalysedFrame> {
   // Faces without a usable box cannot be searched or tracked: they are reported unmatched, as before.
   const trackable = detected.map((face, i) => ({ face, i })).filter(({ face }) => validBox(face.BoundingBox));
-  const boxes = trackable.map(({ face }) => face.BoundingBox as Box);
+  const boxes = trackable.map(({ face }) => face.BoundingBox as BoundingBox);
   const signatures = trackable.map(({ i }) => allSignatures?.[i]);
   const decisions = decideFaces(tracking.state, boxes, frame.timestampMs, tracking.settings, signatures);
   const searches = trackable.map(({ face }, k) => (decisions[k].action === 'search' ? searchFace(frame.image, face, settings, tuning, deps) : undefined));
@@ -779,7 +779,7 @@ async function searchFace(
 ): Promise<{ matches: FaceMatchInput[]; crop?: FaceCrop }> {
   const box = face.BoundingBox;
   if (!box || ![box.Left, box.Top, box.Width, box.Height].every(Number.isFinite)) return { matches: [] };
-  const detectedBox = box as Box;
+  const detectedBox = box as BoundingBox;
   const options = { collectionId: settings.collectionId, faceMatchThreshold: settings.faceMatchThreshold, maxFaces: settings.maxFaces };
   // A second, tight crop only when the first one let a bigger neighbour in.
   const paddings = tuning.cropPadding > TIGHT_PADDING ? [tuning.cropPadding, TIGHT_PADDING] : [tuning.cropPadding];

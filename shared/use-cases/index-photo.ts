@@ -1,8 +1,5 @@
-import type { PeopleRepository } from '../adapters/people-repository';
-import { ConcurrentChangeError, type Expected } from '../adapters/people-repository';
-import type { FaceCollection } from '../adapters/face-collection';
-import type { PhotoStore } from '../adapters/photo-store';
-import type { IndexedFace, PhotoRecord } from '../domain/model';
+import { ConcurrentChangeError, type Expected } from '../domain/concurrency';
+import type { IndexedFace, PhotoRecord, UnfiledPhoto } from '../domain/model';
 import { compareSequencers, MAX_PHOTO_BYTES, parsePhotoKey } from '../domain/photo-key';
 import { rejections, type Rejection } from '../domain/photo-rejection';
 
@@ -23,10 +20,51 @@ export type PhotoOutcome =
   | { outcome: 'removed'; personId?: string; faceIds: string[] }
   | { outcome: 'skipped'; personId?: string; why: string };
 
+/** The indexer's part of the people table: one record per photo, the person's profile, photos filed under nobody. */
+export interface PhotoRecords {
+  getPhoto(personId: string, photoKey: string): Promise<PhotoRecord | undefined>;
+  /** Writes the record if the stored one is still `expected`, else throws ConcurrentChangeError. */
+  putPhoto(record: PhotoRecord, expected: Expected): Promise<void>;
+  deletePhoto(personId: string, photoKey: string, expected: Expected): Promise<void>;
+  /** Creates the profile on a person's first photo; never overwrites rules or the creation time. */
+  ensureProfile(personId: string, displayName: string, now: string): Promise<void>;
+  putUnfiled(photo: UnfiledPhoto): Promise<void>;
+  deleteUnfiled(photoKey: string): Promise<void>;
+}
+
+/** What the face collection made of one photo. */
+export type IndexOutcome =
+  | { kind: 'indexed'; faces: IndexedFace[]; unindexedReasons: string[]; faceModelVersion?: string }
+  /** The image itself was refused: the reason is about the file, not the face. */
+  | { kind: 'refused'; problem: 'NOT_JPEG_OR_PNG' | 'TOO_LARGE' | 'INVALID_IMAGE' | 'UNREADABLE'; detail: string };
+
+export interface PhotoLocation {
+  bucket: string;
+  key: string;
+  versionId?: string;
+}
+
+/** The collection of registered faces (Rekognition IndexFaces / DeleteFaces). */
+export interface FaceCollection {
+  indexFace(photo: PhotoLocation, externalImageId: string): Promise<IndexOutcome>;
+  /** Deletes the faces; answers how many the collection actually held. */
+  deleteFaces(faceIds: readonly string[]): Promise<number>;
+}
+
+/** The faces bucket, as the indexer and the eraser see it. */
+export interface PhotoStore {
+  /** False when the object is gone (deleted since the event was sent) or this role may not see it. */
+  exists(key: string): Promise<boolean>;
+  /** Every key under a prefix. */
+  list(prefix: string): Promise<string[]>;
+  /** Deletes the keys; answers how many were deleted. Absent keys count as deleted (S3 cannot tell). */
+  delete(keys: readonly string[]): Promise<number>;
+}
+
 export interface IndexPhotoPorts {
-  people: PeopleRepository;
+  people: PhotoRecords;
   faces: FaceCollection;
-  photos: PhotoStore;
+  photos: Pick<PhotoStore, 'exists'>;
   now: () => Date;
 }
 

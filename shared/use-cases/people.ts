@@ -1,12 +1,33 @@
-import type { FaceCollection } from '../adapters/face-collection';
-import type { PeopleRepository, PersonWithPhotos, UnfiledPhoto } from '../adapters/people-repository';
-import type { PhotoStore } from '../adapters/photo-store';
-import type { SightingHistory } from '../adapters/sighting-history';
-import type { AlertRules, PersonProfile, PhotoRecord } from '../domain/model';
+import { DEFAULT_RULES, type AlertRules, type PersonProfile, type PhotoRecord, type UnfiledPhoto } from '../domain/model';
+import type { Page } from '../domain/page';
 import { parsePhotoKey, personFolderPrefix } from '../domain/photo-key';
 import { NotFoundError } from '../errors';
 import { UNKNOWN_PERSON } from '../tables';
-import { DEFAULT_RULES } from '../adapters/people-repository';
+import type { FaceCollection, PhotoStore } from './index-photo';
+
+export interface PersonWithPhotos {
+  profile?: PersonProfile;
+  photos: PhotoRecord[];
+}
+
+/** The API's part of the people table: people with their photos, their rules, and erasure of their items. */
+export interface PeopleDirectory {
+  getPerson(personId: string): Promise<PersonWithPhotos>;
+  listPeople(limit: number, cursor?: string): Promise<Page<PersonProfile>>;
+  listUnfiled(limit: number): Promise<UnfiledPhoto[]>;
+  /** Updates the given rules; undefined when the person does not exist. */
+  updateRules(personId: string, rules: Partial<AlertRules>, now: string): Promise<PersonProfile | undefined>;
+  /** Deletes every item of the person (profile, photos); answers how many. */
+  deletePerson(personId: string): Promise<number>;
+}
+
+/** Erasure of what the consumer wrote about a person. */
+export interface SightingEraser {
+  /** Deletes every sighting of the person; answers how many. */
+  deleteByPerson(personId: string): Promise<number>;
+  /** Deletes the person's alert state on each camera; answers how many existed. */
+  deleteAlertStates(personId: string, cameras: readonly string[]): Promise<number>;
+}
 
 /** A person as the API shows them: profile, registered faces, refused photos and when last seen. */
 export interface PersonView {
@@ -62,33 +83,33 @@ export interface PeoplePage {
   unfiledPhotos: { photoKey: string; reason: string; message: string; recordedAt: string }[];
 }
 
-export async function listPeople(people: PeopleRepository, limit: number, cursor?: string): Promise<PeoplePage> {
+export async function listPeople(people: PeopleDirectory, limit: number, cursor?: string): Promise<PeoplePage> {
   const [page, unfiled] = await Promise.all([people.listPeople(limit, cursor), people.listUnfiled(100)]);
   const views = await Promise.all(page.items.map(async (profile) => toPersonView(profile.personId, await people.getPerson(profile.personId))));
   return {
     people: views,
     ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
-    unfiledPhotos: unfiled.map((u: UnfiledPhoto) => ({ photoKey: u.photoKey, reason: u.rejection.reason, message: u.rejection.message, recordedAt: u.recordedAt })),
+    unfiledPhotos: unfiled.map((u) => ({ photoKey: u.photoKey, reason: u.rejection.reason, message: u.rejection.message, recordedAt: u.recordedAt })),
   };
 }
 
-export async function getPerson(people: PeopleRepository, personId: string): Promise<PersonView> {
+export async function getPerson(people: PeopleDirectory, personId: string): Promise<PersonView> {
   const person = await people.getPerson(personId);
   if (!person.profile && person.photos.length === 0) throw unknownPerson(personId);
   return toPersonView(personId, person);
 }
 
-export async function updatePersonRules(people: PeopleRepository, personId: string, rules: Partial<AlertRules>, now: Date): Promise<PersonView> {
+export async function updatePersonRules(people: PeopleDirectory, personId: string, rules: Partial<AlertRules>, now: Date): Promise<PersonView> {
   const updated = await people.updateRules(personId, rules, now.toISOString());
   if (!updated) throw unknownPerson(personId);
   return toPersonView(personId, await people.getPerson(personId));
 }
 
 export interface ErasePorts {
-  people: PeopleRepository;
-  faces: FaceCollection;
-  photos: PhotoStore;
-  sightings: SightingHistory;
+  people: Pick<PeopleDirectory, 'getPerson' | 'deletePerson'>;
+  faces: Pick<FaceCollection, 'deleteFaces'>;
+  photos: Pick<PhotoStore, 'list' | 'delete'>;
+  sightings: SightingEraser;
   cameras: readonly string[];
 }
 

@@ -1,17 +1,56 @@
-import {
-  ProcessorBusyError,
-  ProcessorNotFoundError,
-  type CameraResources,
-  type ProcessorPort,
-  type ProcessorState,
-  type ProcessorStatus,
-} from '../adapters/processor-port';
+import type { Camera } from '../domain/camera';
 import { ConflictError, NotFoundError } from '../errors';
+
+/**
+ * The face-search processor of each camera, whatever runs it: Rekognition's managed stream processor
+ * (`managed`) or our own frame sampler (`self`, a later addition). The API's use cases see only this port.
+ */
+export type ProcessorState = 'STOPPED' | 'STARTING' | 'RUNNING' | 'FAILED' | 'STOPPING' | 'UPDATING';
+
+export type ProcessorMode = 'managed' | 'self';
+
+export interface ProcessorStatus {
+  camera: string;
+  mode: ProcessorMode;
+  name: string;
+  state: ProcessorState;
+  statusMessage?: string;
+  /** ISO time of the last state change. */
+  lastChangeAt?: string;
+  createdAt?: string;
+  videoStream: { name: string; arn?: string };
+  dataStream: { name: string; arn?: string };
+  settings: { collectionId?: string; faceMatchThreshold?: number };
+}
+
+export interface ProcessorPort {
+  readonly mode: ProcessorMode;
+  /** Throws ProcessorNotFoundError when the camera has no processor. */
+  describe(camera: Camera): Promise<ProcessorStatus>;
+  /** Throws ProcessorBusyError when the processor refuses the transition (mid-transition). */
+  start(camera: Camera): Promise<void>;
+  stop(camera: Camera): Promise<void>;
+}
+
+/** The processor cannot change state now (Rekognition's ResourceInUse while STARTING/STOPPING). */
+export class ProcessorBusyError extends Error {
+  override readonly name = 'ProcessorBusyError';
+  constructor(readonly camera: string, detail: string) {
+    super(detail);
+  }
+}
+
+export class ProcessorNotFoundError extends Error {
+  override readonly name = 'ProcessorNotFoundError';
+  constructor(readonly camera: string, readonly processor: string) {
+    super(`The face-search processor "${processor}" of camera "${camera}" does not exist: deploy with --param="processorMode=managed" (or start the local stack)`);
+  }
+}
 
 export interface ProcessorPorts {
   processor: ProcessorPort;
   /** Every configured camera. */
-  cameras: readonly CameraResources[];
+  cameras: readonly Camera[];
 }
 
 export interface ProcessorChange extends ProcessorStatus {
@@ -20,7 +59,7 @@ export interface ProcessorChange extends ProcessorStatus {
 }
 
 /** One camera, or every camera when none is given. An unknown camera is a 404 naming the known ones. */
-export function selectCameras(cameras: readonly CameraResources[], camera?: string): CameraResources[] {
+export function selectCameras(cameras: readonly Camera[], camera?: string): Camera[] {
   if (camera === undefined) return [...cameras];
   const found = cameras.find((c) => c.camera === camera);
   if (!found) {
@@ -84,7 +123,7 @@ async function transition(
   return results;
 }
 
-async function describe(processor: ProcessorPort, camera: CameraResources): Promise<ProcessorStatus> {
+async function describe(processor: ProcessorPort, camera: Camera): Promise<ProcessorStatus> {
   try {
     return await processor.describe(camera);
   } catch (error) {

@@ -1,15 +1,52 @@
-import type { AlertPublisher } from '../adapters/alert-publisher';
-import type { AlertStateStore } from '../adapters/alert-state-store';
-import type { PersonAlertProfile, PersonRules } from '../adapters/person-rules';
-import type { SightingStore } from '../adapters/sighting-store';
-import type { SnapshotLinks } from '../adapters/snapshot-links';
-import { buildAlertMessage } from '../domain/alert-message';
-import { decideAlert, type AlertClaim, type AlertDecision, type AlertSettings } from '../domain/alert-policy';
+import { buildAlertMessage, type AlertMessage } from '../domain/alert-message';
+import { decideAlert, type AlertClaim, type AlertDecision, type AlertSettings, type ClaimOutcome } from '../domain/alert-policy';
 import type { FaceSearchRecord } from '../domain/face-search-record';
-import type { Sighting } from '../domain/model';
+import type { AlertRules, Sighting } from '../domain/model';
 import { frameTimeMs, sightingsFromRecord, type SightingSettings } from '../domain/sighting';
 import { snapshotKey } from '../domain/snapshot-key';
 import { UNKNOWN_PERSON } from '../tables';
+
+/** The sightings table, as the consumer writes it. */
+export interface SightingStore {
+  /** Writes the sighting unless one with its id exists: 'exists' means a redelivery, nothing was written. */
+  putIfAbsent(sighting: Sighting): Promise<'created' | 'exists'>;
+}
+
+/** The alert-state table: one item per `<personId>#<camera>` holding the window of its last alert. */
+export interface AlertStateStore {
+  /** Atomically takes the alert window for this sighting (rule: evaluateClaim in shared/domain/alert-policy.ts). */
+  claim(claim: AlertClaim): Promise<ClaimOutcome>;
+  /** Records that the claimed alert went out; a no-op if another sighting has claimed since. */
+  markSent(claim: AlertClaim, messageId: string): Promise<void>;
+}
+
+export interface PersonAlertProfile {
+  displayName: string;
+  rules: AlertRules;
+}
+
+/**
+ * What the consumer needs from the people table. It reads profiles and moves their last-seen fields forward;
+ * every other write to the table belongs to the indexer and the API.
+ */
+export interface PersonRules {
+  /** undefined when the person has no profile. */
+  get(personId: string): Promise<PersonAlertProfile | undefined>;
+  /** Sets lastSeenAt/lastSeenCamera if the profile exists and `seenAt` is later than what it holds. */
+  recordLastSeen(personId: string, seenAt: string, camera: string): Promise<void>;
+}
+
+/** Where alerts go. */
+export interface AlertPublisher {
+  /** Publishes the alert; answers the message id. Throws when it may not have been delivered (the caller retries). */
+  publish(message: AlertMessage): Promise<string>;
+}
+
+/** Links to face snapshots (snapshots/<camera>/<sightingId>.jpg in the faces bucket) for people to open. */
+export interface SnapshotLinks {
+  /** A URL that reads the object without credentials until it expires. */
+  urlFor(key: string): Promise<string>;
+}
 
 export interface RecordSightingsPorts {
   sightings: SightingStore;

@@ -1,8 +1,24 @@
-import type { Page } from '../adapters/people-repository';
-import type { SightingHistory } from '../adapters/sighting-history';
-import type { SnapshotLinks } from '../adapters/snapshot-links';
 import type { Sighting } from '../domain/model';
+import type { Page } from '../domain/page';
 import { ValidationError } from '../errors';
+import type { SnapshotLinks } from './record-sightings';
+
+/** Filters of GET /sightings, already validated; times are ISO strings as produced by Date#toISOString. */
+export interface SightingQuery {
+  personId?: string;
+  camera?: string;
+  since: string;
+  until: string;
+  limit: number;
+  cursor?: string;
+  /** Identifies the filters as the caller gave them (defaults like "until now" move between pages). */
+  fingerprint?: string;
+}
+
+/** What the consumer wrote, as the API reads it. */
+export interface SightingHistory {
+  query(query: SightingQuery): Promise<Page<Sighting>>;
+}
 
 export interface SightingFilters {
   personId?: string;

@@ -1,7 +1,5 @@
 /** In-memory versions of the consumer's ports, following the same rules as the DynamoDB adapters. */
-import type { PersonAlertProfile, PersonRules } from '../../shared/adapters/person-rules';
-import type { AlertStateStore } from '../../shared/adapters/alert-state-store';
-import type { SightingStore } from '../../shared/adapters/sighting-store';
+import type { AlertStateStore, PersonAlertProfile, PersonRules, SightingStore } from '../../shared/use-cases/record-sightings';
 import { evaluateClaim, type AlertClaim, type ClaimOutcome } from '../../shared/domain/alert-policy';
 import { alertStateKey, type AlertState, type Sighting } from '../../shared/domain/model';
 import type { RecordSightingsPorts } from '../../shared/use-cases/record-sightings';

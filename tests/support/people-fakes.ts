@@ -2,21 +2,15 @@
  * In-memory stand-ins for the indexer's and the API's ports, with the same semantics as the real adapters
  * (conditional writes, counts), so use cases can be tested without emulators.
  */
-import type { FaceCollection, IndexOutcome, PhotoLocation } from '../../shared/adapters/face-collection';
-import {
-  ConcurrentChangeError,
-  DEFAULT_RULES,
-  type Expected,
-  type Page,
-  type PeopleRepository,
-  type PersonWithPhotos,
-  type UnfiledPhoto,
-} from '../../shared/adapters/people-repository';
-import type { PhotoStore } from '../../shared/adapters/photo-store';
-import type { SightingHistory, SightingQuery } from '../../shared/adapters/sighting-history';
+import { ConcurrentChangeError, type Expected } from '../../shared/domain/concurrency';
+import { DEFAULT_RULES, type UnfiledPhoto } from '../../shared/domain/model';
+import type { Page } from '../../shared/domain/page';
+import type { FaceCollection, IndexOutcome, PhotoLocation, PhotoRecords, PhotoStore } from '../../shared/use-cases/index-photo';
+import type { PeopleDirectory, PersonWithPhotos, SightingEraser } from '../../shared/use-cases/people';
+import type { SightingHistory, SightingQuery } from '../../shared/use-cases/sightings';
 import type { AlertRules, IndexedFace, PersonProfile, PhotoRecord, Sighting } from '../../shared/domain/model';
 
-export class InMemoryPeople implements PeopleRepository {
+export class InMemoryPeople implements PhotoRecords, PeopleDirectory {
   readonly profiles = new Map<string, PersonProfile>();
   readonly photos = new Map<string, PhotoRecord>();
   readonly unfiled = new Map<string, UnfiledPhoto>();
@@ -137,7 +131,7 @@ export class FakePhotoStore implements PhotoStore {
   }
 }
 
-export class FakeSightingHistory implements SightingHistory {
+export class FakeSightingHistory implements SightingHistory, SightingEraser {
   sightings: Sighting[] = [];
   readonly alertStates = new Set<string>();
   readonly queries: SightingQuery[] = [];

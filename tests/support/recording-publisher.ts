@@ -1,4 +1,4 @@
-import type { AlertPublisher } from '../../shared/adapters/alert-publisher';
+import type { AlertPublisher } from '../../shared/use-cases/record-sightings';
 import type { AlertMessage } from '../../shared/domain/alert-message';
 
 /** The AlertPublisher port, recording instead of calling SNS (the SNS adapter has its own tests). */

@@ -3,7 +3,8 @@
  * that image, and who each face is), so the fakes can behave like the real services: the cropper cuts faces
  * out, and SearchFacesByImage searches only the LARGEST face of the image it is given, as Rekognition does.
  */
-import type { Box, DetectedFaceInput, VideoFragment } from '../../shared/domain/frame-analysis';
+import type { DetectedFaceInput, VideoFragment } from '../../shared/domain/frame-analysis';
+import type { BoundingBox } from '../../shared/domain/model';
 import type {
   Clock,
   FaceAnalyzer,
@@ -21,7 +22,7 @@ import type {
 } from '../../shared/use-cases/analyse-video-slice';
 
 export interface FakeFace {
-  box: Box;
+  box: BoundingBox;
   /** Who it is (ExternalImageId of the matching face), or null for a stranger. */
   person: string | null;
 }
@@ -103,7 +104,7 @@ export class FakeFrameSource implements FrameSource {
   }
 }
 
-const area = (b: Box) => b.Width * b.Height;
+const area = (b: BoundingBox) => b.Width * b.Height;
 
 export class FakeAnalyzer implements FaceAnalyzer {
   readonly detectCalls: number[] = [];
@@ -148,10 +149,10 @@ export class FakeAnalyzer implements FaceAnalyzer {
 
 /** Cuts the region out: faces whose centre lies in it, boxes re-expressed as ratios of the crop. */
 export class FakeCropper implements FaceCropper {
-  readonly regions: Box[] = [];
+  readonly regions: BoundingBox[] = [];
 
   /** Who is in the region decides how it looks: each person has their own signature, nobody a flat one. */
-  async signature(frame: Uint8Array, region: Box): Promise<number[]> {
+  async signature(frame: Uint8Array, region: BoundingBox): Promise<number[]> {
     const who = decodeImage(frame).faces.find((f) => {
       const cx = f.box.Left + f.box.Width / 2;
       const cy = f.box.Top + f.box.Height / 2;
@@ -160,7 +161,7 @@ export class FakeCropper implements FaceCropper {
     const seed = [...(who?.person ?? 'stranger')].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 9973, 7);
     return Array.from({ length: 16 }, (_, i) => (((seed * (i + 3)) % 17) - 8) / 4);
   }
-  async crop(frame: Uint8Array, region: Box): Promise<FaceCrop> {
+  async crop(frame: Uint8Array, region: BoundingBox): Promise<FaceCrop> {
     this.regions.push(region);
     const inside = decodeImage(frame).faces.filter((f) => {
       const cx = f.box.Left + f.box.Width / 2;

@@ -2,8 +2,11 @@
  * One behaviour for the people repository: the same cases run against DynamoPeopleRepository (dynalite, the table
  * from resources/tables.yml) and the in-memory fake the use-case tests rely on, so the fake cannot drift from it.
  */
-import { ConcurrentChangeError, DynamoPeopleRepository, type PeopleRepository, type UnfiledPhoto } from '../../../shared/adapters/people-repository';
-import type { PhotoRecord } from '../../../shared/domain/model';
+import { DynamoPeopleRepository } from '../../../shared/adapters/people-repository';
+import { ConcurrentChangeError } from '../../../shared/domain/concurrency';
+import type { PhotoRecord, UnfiledPhoto } from '../../../shared/domain/model';
+import type { PhotoRecords } from '../../../shared/use-cases/index-photo';
+import type { PeopleDirectory } from '../../../shared/use-cases/people';
 import { createTables, startLocalAws, type LocalAws } from '../../support/local-aws';
 import { InMemoryPeople } from '../../support/people-fakes';
 
@@ -16,7 +19,10 @@ beforeAll(async () => {
 });
 afterAll(() => aws.stop());
 
-const implementations: [string, () => PeopleRepository][] = [
+/** Both ports the people table serves (the indexer's and the API's), plus the unfiled-photo lookup the cases check. */
+type PeopleTable = PhotoRecords & PeopleDirectory & { getUnfiled(photoKey: string): Promise<UnfiledPhoto | undefined> };
+
+const implementations: [string, () => PeopleTable][] = [
   ['DynamoPeopleRepository', () => new DynamoPeopleRepository(aws.documents, peopleTable)],
   ['InMemoryPeople', () => new InMemoryPeople()],
 ];
@@ -30,7 +36,7 @@ function photo(personId: string, photoKey: string, sequencer?: string): PhotoRec
 }
 
 describe.each(implementations)('people repository contract: %s', (_name, create) => {
-  let people: PeopleRepository;
+  let people: PeopleTable;
   beforeEach(() => (people = create()));
 
   it('given no photo record, when one is put expecting none, then it reads back; a second put expecting none is a concurrent change', async () => {

@@ -1,8 +1,17 @@
-import { ProcessorBusyError, ProcessorNotFoundError, type CameraResources, type ProcessorPort, type ProcessorState, type ProcessorStatus } from '../../../shared/adapters/processor-port';
+import type { Camera } from '../../../shared/domain/camera';
 import { ConflictError, NotFoundError } from '../../../shared/errors';
-import { describeProcessors, startProcessors, stopProcessors } from '../../../shared/use-cases/processor';
+import {
+  ProcessorBusyError,
+  ProcessorNotFoundError,
+  describeProcessors,
+  startProcessors,
+  stopProcessors,
+  type ProcessorPort,
+  type ProcessorState,
+  type ProcessorStatus,
+} from '../../../shared/use-cases/processor';
 
-const camera = (name: string): CameraResources => ({ camera: name, videoStream: `v-${name}`, dataStream: `d-${name}`, processor: `p-${name}` });
+const camera = (name: string): Camera => ({ camera: name, videoStream: `v-${name}`, dataStream: `d-${name}`, processor: `p-${name}` });
 const CAMERAS = [camera('front-door'), camera('garage')];
 
 /** A processor per camera whose state machine is scripted: transitions settle immediately unless told otherwise. */
@@ -13,17 +22,17 @@ class FakeProcessors implements ProcessorPort {
     readonly states: Record<string, ProcessorState>,
     readonly busy: Record<string, ProcessorState> = {},
   ) {}
-  async describe(c: CameraResources): Promise<ProcessorStatus> {
+  async describe(c: Camera): Promise<ProcessorStatus> {
     const state = this.states[c.camera];
     if (!state) throw new ProcessorNotFoundError(c.camera, c.processor);
     return { camera: c.camera, mode: 'managed', name: c.processor, state, videoStream: { name: c.videoStream }, dataStream: { name: c.dataStream }, settings: {} };
   }
-  async start(c: CameraResources) {
+  async start(c: Camera) {
     this.calls.push(`start ${c.camera}`);
     if (this.busy[c.camera]) throw new ProcessorBusyError(c.camera, 'in use');
     this.states[c.camera] = 'STARTING';
   }
-  async stop(c: CameraResources) {
+  async stop(c: Camera) {
     this.calls.push(`stop ${c.camera}`);
     if (this.busy[c.camera]) throw new ProcessorBusyError(c.camera, 'in use');
     this.states[c.camera] = 'STOPPING';

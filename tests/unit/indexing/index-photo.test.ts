@@ -1,5 +1,4 @@
-import type { IndexOutcome } from '../../../shared/adapters/face-collection';
-import { handlePhotoEvent, type IndexPhotoPorts, type PhotoEvent } from '../../../shared/use-cases/index-photo';
+import { handlePhotoEvent, type IndexOutcome, type IndexPhotoPorts, type PhotoEvent } from '../../../shared/use-cases/index-photo';
 import { personIdFromName } from '../../../shared/domain/person-id';
 import { FakeFaceCollection, FakePhotoStore, InMemoryPeople, fakeFace } from '../../support/people-fakes';
 

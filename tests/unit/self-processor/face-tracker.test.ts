@@ -8,16 +8,16 @@ import {
   type TrackerSettings,
   type TrackerState,
 } from '../../../shared/domain/face-tracker';
-import type { Box } from '../../../shared/domain/frame-analysis';
+import type { BoundingBox } from '../../../shared/domain/model';
 
 const settings: TrackerSettings = { ...DEFAULT_TRACKER_SETTINGS, reuseMs: 1000, maxGapMs: 1000, maxReuses: 10 };
-const box = (Left: number, Top = 0.3, Width = 0.2, Height = 0.3): Box => ({ Left, Top, Width, Height });
-const shift = (b: Box, dx: number): Box => ({ ...b, Left: b.Left + dx });
+const box = (Left: number, Top = 0.3, Width = 0.2, Height = 0.3): BoundingBox => ({ Left, Top, Width, Height });
+const shift = (b: BoundingBox, dx: number): BoundingBox => ({ ...b, Left: b.Left + dx });
 
 /** Runs frames through the tracker, "searching" with `search` (returns the result), and collects the decisions. */
-function track(frames: { ms: number; boxes: Box[] }[], options: { settings?: TrackerSettings; search?: (box: Box, ms: number) => string } = {}) {
+function track(frames: { ms: number; boxes: BoundingBox[] }[], options: { settings?: TrackerSettings; search?: (box: BoundingBox, ms: number) => string } = {}) {
   let state: TrackerState<string> = emptyTrackerState();
-  const search = options.search ?? ((b: Box, ms: number) => `searched@${ms}:${b.Left.toFixed(2)}`);
+  const search = options.search ?? ((b: BoundingBox, ms: number) => `searched@${ms}:${b.Left.toFixed(2)}`);
   return frames.map(({ ms, boxes }) => {
     const decisions = decideFaces(state, boxes, ms, options.settings ?? settings);
     const searched = boxes.map((b, i) => (decisions[i].action === 'search' ? search(b, ms) : undefined));
