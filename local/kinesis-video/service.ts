@@ -8,6 +8,7 @@ import { ID, tagsElement, readId, readSize } from './ebml';
 import { FrameCache, decodeFile, type CachedFragment, type CachedFrame } from './frames';
 import { PutMediaSession, fragmentKey, type Ack, type SessionOptions } from './ingest';
 import { Store, cmpNumber, type FragmentMeta, type StreamRecord } from './store';
+import { decodePageToken, encodePageToken } from '../../shared/domain/page-token';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -57,17 +58,15 @@ function intParam(v: unknown, field: string, min: number, max: number, dflt: num
   return v;
 }
 
-function encodeToken(o: Json): string {
-  return Buffer.from(JSON.stringify(o)).toString('base64');
+/** NextTokens: the product's page-token codec, scoped to the listing (and for images, to the request's parameters). */
+function encodeToken(scope: string, o: Json): string {
+  return encodePageToken(scope, o);
 }
 
-function decodeToken(t: unknown): Json {
-  try {
-    const o = JSON.parse(Buffer.from(String(t), 'base64').toString('utf8'));
-    if (o && typeof o === 'object') return o as Json;
-  } catch {
-    /* below */
-  }
+function decodeToken(t: unknown, scope: string): Json {
+  const decoded = decodePageToken(String(t), scope);
+  if ('problem' in decoded) throw invalidArgument(decoded.problem === 'other-scope' ? 'NextToken does not match this request' : 'NextToken is invalid');
+  if (decoded.position && typeof decoded.position === 'object') return decoded.position as Json;
   throw invalidArgument('NextToken is invalid');
 }
 
@@ -196,12 +195,12 @@ export class KinesisVideoService {
     let list = this.store.listStreams();
     if (cond?.ComparisonValue) list = list.filter((r) => r.StreamName.startsWith(cond.ComparisonValue as string));
     if (body.NextToken) {
-      const after = decodeToken(body.NextToken).after;
+      const after = decodeToken(body.NextToken, 'streams').after;
       list = list.filter((r) => r.StreamName.localeCompare(String(after)) > 0);
     }
     const page = list.slice(0, max);
     const out: Json = { StreamInfoList: page.map(streamInfo) };
-    if (list.length > max) out.NextToken = encodeToken({ after: page[page.length - 1].StreamName });
+    if (list.length > max) out.NextToken = encodeToken('streams', { after: page[page.length - 1].StreamName });
     return out;
   }
 
@@ -282,7 +281,7 @@ export class KinesisVideoService {
       });
     }
     if (body.NextToken) {
-      const after = String(decodeToken(body.NextToken).after);
+      const after = String(decodeToken(body.NextToken, 'fragments').after);
       list = list.filter((f) => cmpNumber(f.meta.number, after) > 0);
     }
     const page = list.slice(0, max);
@@ -295,7 +294,7 @@ export class KinesisVideoService {
         FragmentLengthInMilliseconds: Math.round(meta.durationMs),
       })),
     };
-    if (list.length > max) out.NextToken = encodeToken({ after: page[page.length - 1].meta.number });
+    if (list.length > max) out.NextToken = encodeToken('fragments', { after: page[page.length - 1].meta.number });
     return out;
   }
 
@@ -355,8 +354,8 @@ export class KinesisVideoService {
     const paramsHash = createHash('sha1').update(JSON.stringify([record.StreamARN, selector, start, end, interval])).digest('hex').slice(0, 12);
     let first = 0;
     if (body.NextToken) {
-      const tok = decodeToken(body.NextToken);
-      if (tok.h !== paramsHash || typeof tok.i !== 'number') throw invalidArgument('NextToken does not match this request');
+      const tok = decodeToken(body.NextToken, `images:${paramsHash}`);
+      if (typeof tok.i !== 'number') throw invalidArgument('NextToken is invalid');
       first = tok.i;
     }
     this.touch(record);
@@ -383,7 +382,7 @@ export class KinesisVideoService {
       }),
     );
     const out: Json = { Images: images };
-    if (first + samples.length < total) out.NextToken = encodeToken({ i: first + samples.length, h: paramsHash });
+    if (first + samples.length < total) out.NextToken = encodeToken(`images:${paramsHash}`, { i: first + samples.length });
     return out;
   }
 

@@ -1,5 +1,6 @@
 /** Request validation with AWS's constraint messages (pure, unit-tested). */
 import { RekognitionError, invalidParameter, validationError } from './errors';
+import { decodePageToken, encodePageToken } from '../../shared/domain/page-token';
 
 export type Body = Record<string, unknown>;
 
@@ -86,17 +87,11 @@ export const ATTRIBUTES = [
 export type Attribute = (typeof ATTRIBUTES)[number];
 export type QualityFilterLevel = (typeof QUALITY_FILTERS)[number];
 
-/** Pagination tokens: opaque base64 of a JSON offset/key, bound to the listing they came from. */
-export function encodeToken(scope: string, position: string | number): string {
-  return Buffer.from(JSON.stringify({ s: scope, p: position })).toString('base64');
-}
+/** Pagination tokens (the product's page-token codec), bound to the listing they came from; null when not one of its. */
+export const encodeToken = (scope: string, position: string | number): string => encodePageToken(scope, position);
 
 export function decodeToken(token: string, scope: string): string | number | null {
-  try {
-    const v = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { s?: unknown; p?: unknown };
-    if (v && v.s === scope && (typeof v.p === 'string' || typeof v.p === 'number')) return v.p;
-  } catch {
-    /* fall through */
-  }
-  return null;
+  const decoded = decodePageToken(token, scope);
+  if ('problem' in decoded) return null;
+  return typeof decoded.position === 'string' || typeof decoded.position === 'number' ? decoded.position : null;
 }

@@ -1,25 +1,16 @@
+import { decodePageToken, encodePageToken } from '../domain/page-token';
 import { ValidationError } from '../errors';
 
-/**
- * Opaque pagination cursors: base64url JSON of where the next page starts, bound to the query that made it
- * (a cursor replayed with other filters would silently skip or repeat items, so it is refused).
- */
-export function encodeCursor(query: string, position: unknown): string {
-  return Buffer.from(JSON.stringify({ q: query, p: position }), 'utf8').toString('base64url');
-}
+/** The API's pagination cursors: page tokens (shared/domain/page-token.ts) scoped to the query that made them. */
+export const encodeCursor = (query: string, position: unknown): string => encodePageToken(query, position);
 
 export function decodeCursor<T>(cursor: string, query: string, isPosition: (p: unknown) => p is T): T {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid('is not a cursor returned by this API');
+  const decoded = decodePageToken(cursor, query);
+  if ('problem' in decoded) {
+    throw invalid(decoded.problem === 'other-scope' ? 'belongs to a query with other filters: repeat the same filters, or drop the cursor to start over' : 'is not a cursor returned by this API');
   }
-  if (typeof parsed !== 'object' || parsed === null) throw invalid('is not a cursor returned by this API');
-  const { q, p } = parsed as { q?: unknown; p?: unknown };
-  if (q !== query) throw invalid('belongs to a query with other filters: repeat the same filters, or drop the cursor to start over');
-  if (!isPosition(p)) throw invalid('is not a cursor returned by this API');
-  return p;
+  if (!isPosition(decoded.position)) throw invalid('is not a cursor returned by this API');
+  return decoded.position;
 }
 
 function invalid(problem: string) {
