@@ -51,6 +51,8 @@ async function context({ resolveVariable }) {
 
 async function resources(options) {
   const cameras = await context(options);
+  // Required here, not at the top: deployment.js requires this file too.
+  const managed = (await require('./deployment').processorMode(options)) === 'managed';
   const threshold = Number(await options.resolveVariable('param:faceMatchThreshold'));
   if (!(threshold >= 0 && threshold <= 100)) throw new Error('Parameter "faceMatchThreshold" must be a number from 0 to 100 (AWS raises values below 80 to 80)');
   const Resources = {};
@@ -70,7 +72,8 @@ async function resources(options) {
         Name: c.dataStream,
         ShardCount: 1,
         RetentionPeriodHours: 24,
-        StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
+        // The service's own key (resources/keys.yml): face-search records name people and where they were.
+        StreamEncryption: { EncryptionType: 'KMS', KeyId: { 'Fn::GetAtt': ['DataKey', 'Arn'] } },
         Tags: [{ Key: 'camera', Value: c.camera }],
       },
     };
@@ -83,9 +86,11 @@ async function resources(options) {
         ConsumerName: c.consumer,
       },
     };
+    // Kept like the tables: deleting the stack must not take the face-search records with it.
+    for (const id of [c.videoStreamLogicalId, c.dataStreamLogicalId]) Object.assign(Resources[id], { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    if (!managed) continue;
     Resources[c.processorLogicalId] = {
       Type: 'AWS::Rekognition::StreamProcessor',
-      Condition: 'IsManagedProcessor',
       Properties: {
         Name: c.processor,
         RoleArn: { 'Fn::GetAtt': ['StreamProcessorRole', 'Arn'] },
@@ -99,10 +104,10 @@ async function resources(options) {
       },
     };
   }
+  if (!managed) return { Resources };
   // The role Rekognition assumes: exactly PutRecord(s) on the data streams and GetDataEndpoint/GetMedia on the video streams.
   Resources.StreamProcessorRole = {
     Type: 'AWS::IAM::Role',
-    Condition: 'IsManagedProcessor',
     Properties: {
       AssumeRolePolicyDocument: {
         Version: '2012-10-17',
@@ -126,6 +131,8 @@ async function resources(options) {
                 Action: ['kinesis:PutRecord', 'kinesis:PutRecords'],
                 Resource: cameras.map((c) => ({ 'Fn::GetAtt': [c.dataStreamLogicalId, 'Arn'] })),
               },
+              // The data streams are encrypted with the service's key: writing needs a data key from it.
+              { Effect: 'Allow', Action: ['kms:GenerateDataKey'], Resource: { 'Fn::GetAtt': ['DataKey', 'Arn'] } },
               {
                 Effect: 'Allow',
                 Action: ['kinesisvideo:GetDataEndpoint', 'kinesisvideo:GetMedia'],

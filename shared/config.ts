@@ -61,6 +61,8 @@ export const env = {
     /** True when the processor keeps snapshots (self mode, set by serverless.yml); the managed processor keeps none. */
     PROCESSOR_SNAPSHOTS: bool.default(false),
     FACES_BUCKET: nonEmpty.optional(),
+    /** Lifetime of a presigned snapshot link (serverless.yml param snapshotLinkSeconds); SigV4 allows at most 7 days. */
+    SNAPSHOT_LINK_SECONDS: seconds.max(604_800).default(3600),
   },
 } as const;
 

@@ -34,7 +34,7 @@ export const consumeFaceSearch = createFaceSearchConsumer({
     people: new DynamoPersonRules(documents, config.PEOPLE_TABLE),
     publisher: new SnsAlertPublisher(sns, config.ALERT_TOPIC_ARN),
     logger,
-    ...(snapshots ? { snapshotLinks: new S3SnapshotLinks(s3, config.FACES_BUCKET!) } : {}),
+    ...(snapshots ? { snapshotLinks: new S3SnapshotLinks(s3, config.FACES_BUCKET!, config.SNAPSHOT_LINK_SECONDS) } : {}),
   },
   settings: {
     sightings: { faceMatchThreshold: config.FACE_MATCH_THRESHOLD, retentionDays: config.SIGHTING_RETENTION_DAYS },

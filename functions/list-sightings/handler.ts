@@ -13,7 +13,7 @@ import { listSightings } from '../../shared/use-cases/sightings';
 /** GET /sightings: newest first, filtered by person and/or camera and time, paginated with an opaque cursor. */
 const config = loadConfig({ ...env.sightingsTable, ...env.retention, ...env.snapshotLinks });
 const history = new DynamoSightingHistory(documents, config.SIGHTINGS_TABLE);
-const snapshotLinks = config.PROCESSOR_SNAPSHOTS && config.FACES_BUCKET ? new S3SnapshotLinks(s3, config.FACES_BUCKET) : undefined;
+const snapshotLinks = config.PROCESSOR_SNAPSHOTS && config.FACES_BUCKET ? new S3SnapshotLinks(s3, config.FACES_BUCKET, config.SNAPSHOT_LINK_SECONDS) : undefined;
 
 const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time, e.g. 2025-01-31T18:00:00Z' }).transform((v) => new Date(v));
 

@@ -15,6 +15,8 @@ export interface CliContext {
   token?: string;
   outboxDir: string;
   cameras: Record<string, { videoStream?: string; dataStream?: string; processor?: string }>;
+  /** Physical name (Ref) of each resource of the local stack, by logical id. */
+  resources: Record<string, string>;
 }
 
 interface StackFile {
@@ -66,6 +68,7 @@ export function loadContext(options: { dataDir?: string; endpoint?: string; apiU
     token: process.env.FACEWATCH_API_TOKEN ?? readText(path.join(dataDir, 'api-token')),
     outboxDir: stack.outboxDir ?? path.join(dataDir, 'outbox'),
     cameras: stack.cameras ?? {},
+    resources: Object.fromEntries(Object.entries(stack.resources ?? {}).flatMap(([id, r]) => (r.ref ? [[id, r.ref]] : []))),
   };
 }
 

@@ -3,7 +3,7 @@ import { CliError, loadContext, type CliContext } from './context';
 import { registerAlertCommands } from './commands/alerts';
 import { registerApiCommands } from './commands/api';
 import { registerCameraCommand } from './commands/camera';
-import { registerPhotoCommands } from './commands/photos';
+import { registerPhotoCommands, registerPhotoReplayCommand } from './commands/photos';
 
 const program = new Command('facewatch')
   .description('Talk to a running facewatch stack (`npm start`): register faces, see who was seen, control the processor.')
@@ -16,6 +16,7 @@ let context: CliContext | undefined;
 const getContext = () => (context ??= loadContext(program.opts()));
 
 registerPhotoCommands(program, getContext);
+registerPhotoReplayCommand(program, getContext);
 registerApiCommands(program, getContext);
 registerAlertCommands(program, getContext);
 registerCameraCommand(program, getContext);

@@ -241,6 +241,19 @@ export async function startSqsServer(options: SqsServerOptions): Promise<SqsServ
       save();
       return {};
     },
+    ChangeMessageVisibility(input) {
+      const queue = queueFromUrl(input.QueueUrl);
+      const handle = input.ReceiptHandle;
+      if (typeof handle !== 'string' || !handle) throw new SqsError('ReceiptHandleIsInvalid', 'ReceiptHandleIsInvalid', 'The input receipt handle is invalid.');
+      const timeout = number(input.VisibilityTimeout, 'VisibilityTimeout', 0, 43_200, 0);
+      const message = queue.messages.find((m) => m.receiptHandle === handle);
+      if (!message || message.visibleAt <= Date.now()) {
+        throw new SqsError('MessageNotInflight', 'AWS.SimpleQueueService.MessageNotInflight', 'The message referred to is not in flight.');
+      }
+      message.visibleAt = Date.now() + timeout * 1000;
+      save();
+      return {};
+    },
     PurgeQueue(input) {
       queueFromUrl(input.QueueUrl).messages = [];
       save();

@@ -2,9 +2,10 @@
  * S3 event notifications → Lambda, as S3 does it: the bucket's NotificationConfiguration.LambdaConfigurations
  * (event pattern + key prefix/suffix filters) select the functions; each gets a real S3 event (keys
  * URL-encoded with `+` for spaces, bucket ARN, configurationId...) invoked asynchronously with Lambda's
- * async retry policy (2 retries).
+ * async retry policy (2 retries); an event still failing goes to the function's on-failure destination
+ * (EventInvokeConfig), as Lambda's record of the request and the error.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { InvocationResult } from './functions';
 
 export interface LambdaNotification {
@@ -85,6 +86,19 @@ export interface NotificationTarget {
   invoke(event: unknown): Promise<InvocationResult>;
 }
 
+/** Lambda's asynchronous-invocation destination record (docs: "Capturing records of Lambda asynchronous invocations"). */
+export interface AsyncFailureRecord {
+  version: '1.0';
+  timestamp: string;
+  requestContext: { requestId: string; functionArn: string; condition: 'RetriesExhausted'; approximateInvokeCount: number };
+  requestPayload: unknown;
+  responseContext: { statusCode: 200; executedVersion: '$LATEST'; functionError: 'Unhandled' };
+  responsePayload: { errorType: string; errorMessage: string };
+}
+
+/** Where a function's failed asynchronous events go, by function ARN (undefined: logged and dropped, as without a destination). */
+export type AsyncFailureDestination = (functionArn: string) => ((record: AsyncFailureRecord) => Promise<void>) | undefined;
+
 /**
  * Routes object changes of the configured buckets to their functions. Asynchronous invocation: the
  * caller does not wait; failures are retried twice (Lambda's default for async events), then logged.
@@ -98,6 +112,7 @@ export class S3NotificationRouter {
     private readonly region: string,
     private readonly log: (message: string) => void,
     private readonly retryDelaysMs: number[] = [1_000, 2_000],
+    private readonly onFailure: AsyncFailureDestination = () => undefined,
   ) {}
 
   dispatch(change: ObjectChange): void {
@@ -109,17 +124,31 @@ export class S3NotificationRouter {
         continue;
       }
       const event = s3Event(change, notification.configurationId, this.region);
-      const run = this.deliver(target, event, change).finally(() => this.inFlight.delete(run));
+      const run = this.deliver(target, event, change, notification.functionArn).finally(() => this.inFlight.delete(run));
       this.inFlight.add(run);
     }
   }
 
-  private async deliver(target: NotificationTarget, event: unknown, change: ObjectChange): Promise<void> {
+  private async deliver(target: NotificationTarget, event: unknown, change: ObjectChange, functionArn: string): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const outcome = await target.invoke(event);
       if (!outcome.error) return;
       if (attempt >= this.retryDelaysMs.length) {
-        this.log(`S3 event ${change.eventName} s3://${change.bucket}/${change.key} failed after ${attempt + 1} attempts: ${outcome.error.errorType}: ${outcome.error.errorMessage}`);
+        const destination = this.onFailure(functionArn);
+        this.log(
+          `S3 event ${change.eventName} s3://${change.bucket}/${change.key} failed after ${attempt + 1} attempts: ${outcome.error.errorType}: ${outcome.error.errorMessage}` +
+            (destination ? '; kept in its on-failure destination' : ''),
+        );
+        if (destination) {
+          await destination({
+            version: '1.0',
+            timestamp: new Date().toISOString(),
+            requestContext: { requestId: randomUUID(), functionArn: `${functionArn}:$LATEST`, condition: 'RetriesExhausted', approximateInvokeCount: attempt + 1 },
+            requestPayload: event,
+            responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+            responsePayload: { errorType: outcome.error.errorType, errorMessage: outcome.error.errorMessage },
+          }).catch((error: unknown) => this.log(`could not keep the failed S3 event in the on-failure destination: ${String(error)}`));
+        }
         return;
       }
       await new Promise((r) => setTimeout(r, this.retryDelaysMs[attempt]));

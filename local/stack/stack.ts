@@ -116,7 +116,6 @@ const NO_LOCAL_MEANING = new Set([
   'AWS::Lambda::Version',
   'AWS::Lambda::Permission',
   'AWS::Lambda::Alias',
-  'AWS::Lambda::EventInvokeConfig',
   'AWS::S3::BucketPolicy',
   'AWS::SNS::TopicPolicy',
   'AWS::SQS::QueuePolicy',
@@ -126,6 +125,8 @@ const NO_LOCAL_MEANING = new Set([
   'AWS::ApiGatewayV2::Deployment',
   'AWS::KMS::Key',
   'AWS::KMS::Alias',
+  // Schedules (checkProcessors every 5 minutes) are not run locally: nothing there alarms.
+  'AWS::Events::Rule',
 ]);
 
 
@@ -307,6 +308,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const definitions: FunctionDefinition[] = [];
     const notificationsByBucket = new Map<string, LambdaNotification[]>();
     const mappings: string[] = [];
+    /** Function name → destination ARN of its failed asynchronous events (AWS::Lambda::EventInvokeConfig). */
+    const asyncFailureDestinations = new Map<string, string>();
     const apiParts = { apis: [] as string[], routes: [] as string[], integrations: new Map<string, string>() };
     const stackInfoResources: Record<string, ResourceInfo> = {};
     const functionsDir = path.join(dataDir, 'functions');
@@ -487,6 +490,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         case 'AWS::Lambda::EventSourceMapping':
           mappings.push(id);
           break;
+        case 'AWS::Lambda::EventInvokeConfig': {
+          // Where a function's failed asynchronous events go (S3 notifications, after Lambda's two retries).
+          const onFailure = (props.DestinationConfig as { OnFailure?: { Destination?: string } } | undefined)?.OnFailure?.Destination;
+          if (onFailure) asyncFailureDestinations.set(String(props.FunctionName), onFailure);
+          break;
+        }
         case 'AWS::ApiGatewayV2::Api':
           apiParts.apis.push(id);
           break;
@@ -606,7 +615,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
 
     // 6. S3 notifications → functions (events that arrived while starting are delivered now).
-    notificationRouter = new S3NotificationRouter(notificationsByBucket, (arn) => functionsByArn.get(arn), region, warn);
+    const asyncFailureQueues = new Map<string, string>();
+    for (const [functionName, destination] of asyncFailureDestinations) {
+      if (!destination.includes(':sqs:')) {
+        warn(`${functionName}: on-failure destination ${destination} is not wired locally (only SQS queues are)`);
+        continue;
+      }
+      const { QueueUrl } = await sqsClient.send(new GetQueueUrlCommand({ QueueName: destination.split(':').pop() }));
+      asyncFailureQueues.set(functionName, QueueUrl!);
+    }
+    notificationRouter = new S3NotificationRouter(notificationsByBucket, (arn) => functionsByArn.get(arn), region, warn, undefined, (functionArn) => {
+      const queueUrl = asyncFailureQueues.get(functionArn.split(':').pop()!);
+      return queueUrl ? async (record) => void (await sqsClient.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(record) }))) : undefined;
+    });
     const router = notificationRouter;
     for (const event of pendingS3Events.splice(0)) dispatchS3Event(router, event);
 

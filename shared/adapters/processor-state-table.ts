@@ -120,14 +120,15 @@ export class ProcessorStateTable implements ProcessorStateStore {
   async checkpoint(
     lease: Lease,
     progress: { cursorMs: number; lastFrameMs?: number; framesAnalysed: number },
-    _nowMs: number,
+    nowMs: number,
     leaseUntil: number,
   ): Promise<boolean> {
     return Boolean(
       await this.update({
         Key: { [KEY]: lease.camera },
         UpdateExpression:
-          'SET cursorMs = :cursor, framesAnalysed = :frames, leaseUntil = :until' + (progress.lastFrameMs !== undefined ? ', lastFrameMs = :last' : ''),
+          'SET cursorMs = :cursor, framesAnalysed = :frames, leaseUntil = :until, checkpointAt = :now' +
+          (progress.lastFrameMs !== undefined ? ', lastFrameMs = :last' : ''),
         ConditionExpression: this.holding,
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
@@ -135,6 +136,7 @@ export class ProcessorStateTable implements ProcessorStateStore {
           ':cursor': progress.cursorMs,
           ':frames': progress.framesAnalysed,
           ':until': leaseUntil,
+          ':now': nowMs,
           ...(progress.lastFrameMs !== undefined ? { ':last': progress.lastFrameMs } : {}),
         },
       }),

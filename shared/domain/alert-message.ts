@@ -18,8 +18,17 @@ export interface AlertContext {
   cooldownSeconds: number;
   /** A presigned link to the face's snapshot, when the processor keeps one. */
   snapshotUrl?: string;
-  /** How long snapshotUrl works, for the reader. */
-  snapshotUrlHours?: number;
+  /** How long snapshotUrl works (seconds), told to the reader. */
+  snapshotUrlSeconds?: number;
+}
+
+/** `1 h`, `1 h 30 min`, `15 min`, `45 s`: how long a link lasts, in words a reader takes in at a glance. */
+export function linkLifetime(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const min = Math.floor((seconds % 3600) / 60);
+  const s = Math.round(seconds % 60);
+  const parts = [h ? `${h} h` : '', min ? `${min} min` : '', !h && !min ? `${s} s` : ''].filter(Boolean);
+  return parts.join(' ');
 }
 
 const SMS_NAME_MAX = 32;
@@ -57,7 +66,7 @@ export function buildAlertMessage(sighting: Sighting, context: AlertContext): Al
     ...(sighting.quality ? [`Quality:       brightness ${fixed(sighting.quality.Brightness, 1)}, sharpness ${fixed(sighting.quality.Sharpness, 1)}`] : []),
     `Sighting id:   ${sighting.sightingId}`,
     `Video:         ${sighting.streamArn}, fragment ${sighting.fragmentNumber}, +${sighting.frameOffsetInSeconds.toFixed(3)} s`,
-    ...(context.snapshotUrl ? [`Snapshot:      ${context.snapshotUrl}`, `               (the link works for ${context.snapshotUrlHours ?? 24} h)`] : []),
+    ...(context.snapshotUrl ? [`Snapshot:      ${context.snapshotUrl}`, `               (the link works for ${linkLifetime(context.snapshotUrlSeconds ?? 3600)} after the alert was sent)`] : []),
     '',
     `At most one alert per ${known ? 'person and camera' : 'camera for unknown faces'} every ${context.cooldownSeconds} s.`,
   ];

@@ -46,6 +46,8 @@ export interface AlertPublisher {
 export interface SnapshotLinks {
   /** A URL that reads the object without credentials until it expires. */
   urlFor(key: string): Promise<string>;
+  /** How long a URL works, in seconds. */
+  readonly lifetimeSeconds: number;
 }
 
 export interface RecordSightingsPorts {
@@ -144,7 +146,12 @@ async function alertFor(
   if (claimed === 'suppressed') return { sightingId, personId, result: 'suppressed' };
 
   const snapshotUrl = await snapshotLinkFor(sighting, ports);
-  const message = buildAlertMessage(sighting, { displayName: profile?.displayName, cooldownSeconds: decision.cooldownMs / 1000, snapshotUrl });
+  const message = buildAlertMessage(sighting, {
+    displayName: profile?.displayName,
+    cooldownSeconds: decision.cooldownMs / 1000,
+    snapshotUrl,
+    snapshotUrlSeconds: ports.snapshotLinks?.lifetimeSeconds,
+  });
   const messageId = await ports.publisher.publish(message);
   try {
     await ports.alertState.markSent(claim, messageId);

@@ -33,6 +33,8 @@ export interface ProcessorStateItem {
   cursorMs?: number;
   lastFrameMs?: number;
   framesAnalysed?: number;
+  /** Epoch ms of the last checkpoint: a RUNNING camera whose checkpoint stops moving has lost its chain of runs. */
+  checkpointAt?: number;
   /** Who may run: the token of the worker run holding (claimed) or about to hold (handed off) the camera. */
   leaseToken?: string;
   leaseClaimed?: boolean;

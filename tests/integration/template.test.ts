@@ -14,25 +14,44 @@ const CAMERAS = ['front-door', 'garage'];
 /** What packaging reads. Copied so this run never shares serverless-esbuild's work folder with another. */
 const INPUTS = ['serverless.yml', 'package.json', 'package-lock.json', 'tsconfig.json', 'functions', 'shared', 'resources', 'local', 'bin'];
 
-type Resource = { Type: string; Condition?: string; DependsOn?: unknown; Properties: Record<string, any> };
+type Resource = { Type: string; Condition?: string; DependsOn?: unknown; DeletionPolicy?: string; UpdateReplacePolicy?: string; Properties: Record<string, any> };
 interface Statement {
   Effect: string;
   Action: string | string[];
   Resource: unknown;
   Condition?: unknown;
 }
-let template: { Resources: Record<string, Resource>; Conditions: Record<string, unknown> };
+interface Template {
+  Resources: Record<string, Resource>;
+  Conditions?: Record<string, unknown>;
+}
+/** The default deployment (self processor), with an alert email and phone given. */
+let template: Template;
 let resources: Record<string, Resource>;
+/** The same with processorMode=managed on an account that says it has access. */
+let managed: Template;
 let workDir: string;
+let service: string;
 
-async function packageService(cwd: string, outDir: string): Promise<void> {
+const ALERT_PARAMS = ['alertEmail=ops@example.com', 'alertPhone=+15555550123'];
+
+async function packageService(params: string[], outDir: string): Promise<{ code: number; output: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', FORCE_COLOR: '0' };
   // Proves packaging needs no AWS credentials (the CA bundle is not a credential).
   for (const key of Object.keys(env)) if (key.startsWith('AWS_') && key !== 'AWS_CA_BUNDLE') delete env[key];
-  const args = [path.join(ROOT, 'node_modules', 'osls', 'bin', 'serverless.js'), 'package', '--stage', 'ci', `--param=cameras=${CAMERAS.join(',')}`, '--package', outDir];
+  const args = [
+    path.join(ROOT, 'node_modules', 'osls', 'bin', 'serverless.js'),
+    'package',
+    '--stage',
+    'ci',
+    `--param=cameras=${CAMERAS.join(',')}`,
+    ...params.map((p) => `--param=${p}`),
+    '--package',
+    outDir,
+  ];
   const output: string[] = [];
   const code = await new Promise<number>((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd: service, env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (d: Buffer) => output.push(d.toString()));
     child.stderr.on('data', (d: Buffer) => output.push(d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 200_000);
@@ -42,29 +61,36 @@ async function packageService(cwd: string, outDir: string): Promise<void> {
       resolve(c ?? 1);
     });
   });
-  if (code !== 0) throw new Error(`osls package failed (exit ${code}):\n${output.join('')}`);
+  return { code, output: output.join('') };
+}
+
+async function packaged(params: string[], name: string): Promise<Template> {
+  const outDir = path.join(workDir, name);
+  const { code, output } = await packageService(params, outDir);
+  if (code !== 0) throw new Error(`osls package failed (exit ${code}):\n${output}`);
+  return JSON.parse(fs.readFileSync(path.join(outDir, 'cloudformation-template-update-stack.json'), 'utf8'));
 }
 
 beforeAll(async () => {
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'facewatch-package-'));
-  const service = path.join(workDir, 'service');
+  service = path.join(workDir, 'service');
   fs.mkdirSync(service);
   for (const input of INPUTS) {
     if (fs.existsSync(path.join(ROOT, input))) fs.cpSync(path.join(ROOT, input), path.join(service, input), { recursive: true });
   }
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(service, 'node_modules'), 'dir');
-  const outDir = path.join(workDir, 'out');
-  await packageService(service, outDir);
-  template = JSON.parse(fs.readFileSync(path.join(outDir, 'cloudformation-template-update-stack.json'), 'utf8'));
+  template = await packaged(ALERT_PARAMS, 'self');
   resources = template.Resources;
+  managed = await packaged(['processorMode=managed', 'managedProcessorAccess=true'], 'managed');
 });
 afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
 
-const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const ofType = (type: string, t: Template = template) => Object.entries(t.Resources).filter(([, r]) => r.Type === type);
 const pascal = (name: string) => name[0].toUpperCase() + name.slice(1);
 
 /** The statements of a function's own role, without the log-writing ones every function gets. */
-function statementsOf(functionName: string): Statement[] {
+function statementsOf(functionName: string, t: Template = template): Statement[] {
+  const resources = t.Resources;
   const fn = resources[`${pascal(functionName)}LambdaFunction`];
   expect(fn).toBeDefined();
   const roleId = fn.Properties.Role['Fn::GetAtt'][0] as string;
@@ -75,9 +101,9 @@ function statementsOf(functionName: string): Statement[] {
 const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 const actionsOf = (functionName: string) => statementsOf(functionName).flatMap(actions).sort();
 /** action -> resources it is granted on, as JSON strings (Fn::GetAtt / Fn::Sub kept symbolic). */
-function grants(functionName: string): Record<string, string[]> {
+function grants(functionName: string, t: Template = template): Record<string, string[]> {
   const result: Record<string, string[]> = {};
-  for (const s of statementsOf(functionName)) {
+  for (const s of statementsOf(functionName, t)) {
     const targets = (Array.isArray(s.Resource) ? s.Resource : [s.Resource]).map((r) => JSON.stringify(r));
     for (const a of actions(s)) result[a] = [...(result[a] ?? []), ...targets].sort();
   }
@@ -92,7 +118,11 @@ const processorArn = (camera: string) => JSON.stringify({ 'Fn::Sub': `arn:\${AWS
 describe('the packaged template: resources of the foundation', () => {
   it('has a private, encrypted faces bucket that notifies the indexer on create and delete under faces/', () => {
     const bucket = resources.FacesBucket.Properties;
-    expect(bucket.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toMatch(/AES256|aws:kms/);
+    expect(bucket.BucketEncryption.ServerSideEncryptionConfiguration).toEqual([
+      { ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': ['DataKey', 'Arn'] } }, BucketKeyEnabled: true },
+    ]);
+    // erasure must leave no old version behind
+    expect(bucket.VersioningConfiguration).toBeUndefined();
     expect(bucket.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
     const notifications = bucket.NotificationConfiguration.LambdaConfigurations;
     expect(notifications.map((n: any) => n.Event).sort()).toEqual(['s3:ObjectCreated:*', 's3:ObjectRemoved:*']);
@@ -104,31 +134,31 @@ describe('the packaged template: resources of the foundation', () => {
     expect(deny.Condition).toEqual({ Bool: { 'aws:SecureTransport': 'false' } });
   });
 
-  it('has the collection, and per camera a video stream, an encrypted data stream and a managed processor', () => {
+  it('has the collection, and per camera a video stream and a data stream under the service key, both retained', () => {
     expect(ofType('AWS::Rekognition::Collection')).toHaveLength(1);
-    expect(ofType('AWS::KinesisVideo::Stream')).toHaveLength(CAMERAS.length);
+    const videoStreams = ofType('AWS::KinesisVideo::Stream');
+    expect(videoStreams).toHaveLength(CAMERAS.length);
     const dataStreams = ofType('AWS::Kinesis::Stream');
     expect(dataStreams).toHaveLength(CAMERAS.length);
-    for (const [, stream] of dataStreams) expect(stream.Properties.StreamEncryption).toEqual({ EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' });
-    const processors = ofType('AWS::Rekognition::StreamProcessor');
-    expect(processors).toHaveLength(CAMERAS.length);
-    for (const [, processor] of processors) {
-      expect(processor.Condition).toBe('IsManagedProcessor');
-      expect(processor.Properties.FaceSearchSettings).toEqual({ CollectionId: { Ref: 'FaceCollection' }, FaceMatchThreshold: 85.5 });
-    }
-    // `self` is the default mode (new accounts cannot use the managed one): the managed processors stay declared, off.
-    expect(template.Conditions.IsManagedProcessor).toEqual({ 'Fn::Equals': ['self', 'managed'] });
+    for (const [, stream] of dataStreams) expect(stream.Properties.StreamEncryption).toEqual({ EncryptionType: 'KMS', KeyId: { 'Fn::GetAtt': ['DataKey', 'Arn'] } });
+    for (const [id, stream] of [...videoStreams, ...dataStreams]) expect({ id, d: stream.DeletionPolicy, u: stream.UpdateReplacePolicy }).toEqual({ id, d: 'Retain', u: 'Retain' });
+    // `self` (the default) declares no managed processor and no role for Rekognition
+    expect(ofType('AWS::Rekognition::StreamProcessor')).toHaveLength(0);
+    expect(resources.StreamProcessorRole).toBeUndefined();
   });
 
-  it('lets the processor role do exactly PutRecord(s) on the data streams and GetDataEndpoint/GetMedia on the video streams', () => {
-    const role = resources.StreamProcessorRole;
-    expect(role.Condition).toBe('IsManagedProcessor');
+  it('managed mode: a stream processor per camera, and a role doing exactly PutRecord(s) and GetDataEndpoint/GetMedia', () => {
+    const processors = ofType('AWS::Rekognition::StreamProcessor', managed);
+    expect(processors).toHaveLength(CAMERAS.length);
+    for (const [, processor] of processors) expect(processor.Properties.FaceSearchSettings).toEqual({ CollectionId: { Ref: 'FaceCollection' }, FaceMatchThreshold: 85.5 });
+    const role = managed.Resources.StreamProcessorRole;
     expect(role.Properties.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: 'rekognition.amazonaws.com' });
     const statements: Statement[] = role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
     const byAction = Object.fromEntries(statements.flatMap((s) => actions(s).map((a) => [a, s.Resource])));
-    expect(Object.keys(byAction).sort()).toEqual(['kinesis:PutRecord', 'kinesis:PutRecords', 'kinesisvideo:GetDataEndpoint', 'kinesisvideo:GetMedia']);
-    expect(byAction['kinesis:PutRecords']).toEqual(ofType('AWS::Kinesis::Stream').map(([id]) => ({ 'Fn::GetAtt': [id, 'Arn'] })));
-    expect(byAction['kinesisvideo:GetMedia']).toEqual(ofType('AWS::KinesisVideo::Stream').map(([id]) => ({ 'Fn::GetAtt': [id, 'Arn'] })));
+    expect(Object.keys(byAction).sort()).toEqual(['kinesis:PutRecord', 'kinesis:PutRecords', 'kinesisvideo:GetDataEndpoint', 'kinesisvideo:GetMedia', 'kms:GenerateDataKey']);
+    expect(byAction['kinesis:PutRecords']).toEqual(ofType('AWS::Kinesis::Stream', managed).map(([id]) => ({ 'Fn::GetAtt': [id, 'Arn'] })));
+    expect(byAction['kinesisvideo:GetMedia']).toEqual(ofType('AWS::KinesisVideo::Stream', managed).map(([id]) => ({ 'Fn::GetAtt': [id, 'Arn'] })));
+    expect(byAction['kms:GenerateDataKey']).toEqual({ 'Fn::GetAtt': ['DataKey', 'Arn'] });
   });
 
   it('has on-demand, encrypted tables with point-in-time recovery, and TTL where data expires', () => {
@@ -136,21 +166,89 @@ describe('the packaged template: resources of the foundation', () => {
     expect(tables.map(([id]) => id).sort()).toEqual(expect.arrayContaining(['AlertStateTable', 'PeopleTable', 'SightingsTable']));
     for (const [, table] of tables) {
       expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
-      expect(table.Properties.SSESpecification).toEqual({ SSEEnabled: true });
+      expect(table.Properties.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { Ref: 'DataKey' } });
       expect(table.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
     }
     expect(resources.SightingsTable.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
     expect(resources.AlertStateTable.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
     expect(resources.SightingsTable.Properties.GlobalSecondaryIndexes.map((i: any) => i.IndexName).sort()).toEqual(['byCamera', 'byDay', 'byPerson']);
+    // deleting the stack never erases people or sightings (erasure is the API's job)
+    for (const id of ['PeopleTable', 'SightingsTable']) expect([resources[id].DeletionPolicy, resources[id].UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
   });
 
-  it('has an encrypted alert topic with optional subscriptions, and an encrypted dead-letter queue', () => {
+  it('has an encrypted alert topic with subscriptions for exactly the addresses given, and queues under the service key', () => {
     expect(resources.AlertTopic.Properties.KmsMasterKeyId).toBe('alias/aws/sns');
-    expect(resources.AlertEmailSubscription.Condition).toBe('HasAlertEmail');
-    expect(resources.AlertSmsSubscription.Condition).toBe('HasAlertPhone');
-    expect(resources.ConsumerDLQ.Properties.SqsManagedSseEnabled).toBe(true);
+    expect(resources.AlertEmailSubscription.Properties).toEqual({ TopicArn: { Ref: 'AlertTopic' }, Protocol: 'email', Endpoint: 'ops@example.com' });
+    expect(resources.AlertSmsSubscription.Properties).toEqual({ TopicArn: { Ref: 'AlertTopic' }, Protocol: 'sms', Endpoint: '+15555550123' });
+    expect(resources.OperationsAlarmEmailSubscription.Properties).toMatchObject({ TopicArn: { Ref: 'OperationsAlarmTopic' }, Endpoint: 'ops@example.com' });
+    // none without the parameters (the managed variant gives none)
+    expect(ofType('AWS::SNS::Subscription', managed)).toHaveLength(0);
+    for (const id of ['ConsumerDLQ', 'PhotoEventsDLQ']) expect(resources[id].Properties.KmsMasterKeyId).toEqual({ Ref: 'DataKey' });
+  });
+
+  it('decides at package time: no condition comparing constants, no unused role, no grant that allows nothing', () => {
+    for (const t of [template, managed]) {
+      expect(t.Conditions ?? {}).toEqual({});
+      expect(Object.values(t.Resources).filter((r) => r.Condition !== undefined)).toEqual([]);
+      expect(t.Resources.IamRoleLambdaExecution).toBeUndefined();
+      for (const [, role] of ofType('AWS::IAM::Role', t)) {
+        const statements: Statement[] = (role.Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement);
+        expect(statements.flatMap(actions)).not.toContain('kinesis:ListStreams');
+      }
+    }
+  });
+
+  it('refuses managed mode at package time unless the account says it has access', async () => {
+    const { code, output } = await packageService(['processorMode=managed'], path.join(workDir, 'refused'));
+    expect(code).not.toBe(0);
+    expect(output).toContain('managedProcessorAccess=true');
+    expect(output).toContain('2026-04-30');
   });
 });
+
+describe('the packaged template: keys, alarms and the processor chain', () => {
+  it('has a rotated customer-managed key for the data, and one CloudWatch may use for the alarm topic', () => {
+    expect(resources.DataKey.Properties.EnableKeyRotation).toBe(true);
+    expect([resources.DataKey.DeletionPolicy, resources.DataKey.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
+    expect(resources.OperationsAlarmTopic.Properties.KmsMasterKeyId).toEqual({ Ref: 'TopicKey' });
+    const cloudwatch = resources.TopicKey.Properties.KeyPolicy.Statement.find((s: any) => s.Principal?.Service === 'cloudwatch.amazonaws.com');
+    expect(cloudwatch.Action).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+    // every alarm notifies the operations topic
+    for (const [id, alarm] of ofType('AWS::CloudWatch::Alarm')) expect({ id, actions: alarm.Properties.AlarmActions }).toEqual({ id, actions: [{ Ref: 'OperationsAlarmTopic' }] });
+  });
+
+  it('keeps indexFace\'s failed photo events in an alarmed queue', () => {
+    const [[, config]] = ofType('AWS::Lambda::EventInvokeConfig').filter(([, c]) => JSON.stringify(c.Properties.FunctionName).includes('IndexFace'));
+    expect(config.Properties.DestinationConfig).toEqual({ OnFailure: { Destination: { 'Fn::GetAtt': ['PhotoEventsDLQ', 'Arn'] } } });
+    expect(grants('indexFace')['sqs:SendMessage']).toEqual([getAtt('PhotoEventsDLQ')]);
+    expect(resources.PhotoEventsDlqAlarm.Properties.Dimensions).toEqual([{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['PhotoEventsDLQ', 'QueueName'] } }]);
+  });
+
+  it('lets processVideo chain itself (RecursiveLoop Allow) under a reserved concurrency of two runs per camera, none in managed mode', () => {
+    const fn = resources.ProcessVideoLambdaFunction.Properties;
+    expect(fn.RecursiveLoop).toBe('Allow');
+    expect(fn.ReservedConcurrentExecutions).toBe(2 * CAMERAS.length);
+    expect(managed.Resources.ProcessVideoLambdaFunction.Properties.ReservedConcurrentExecutions).toBe(0);
+  });
+
+  it('checks every 5 minutes that RUNNING processors still checkpoint, and alarms when one stalls', () => {
+    const rules = ofType('AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.Targets).includes('CheckProcessors'));
+    expect(rules.map(([, r]) => r.Properties.ScheduleExpression)).toEqual(['rate(5 minutes)']);
+    expect(grants('checkProcessors')).toEqual({ 'dynamodb:GetItem': [getAtt('ProcessorStateTable')] });
+    expect(resources.ProcessorChainStalledAlarm.Properties).toMatchObject({ MetricName: 'ProcessorChainStalledSeconds', Statistic: 'Maximum', Threshold: 300 });
+  });
+
+  it('presigns snapshot links for snapshotLinkSeconds (default an hour), and runs without source maps', () => {
+    for (const fn of ['ConsumeFaceSearchLambdaFunction', 'ListSightingsLambdaFunction']) {
+      expect(resources[fn].Properties.Environment.Variables).toMatchObject({ SNAPSHOT_LINK_SECONDS: '3600', PROCESSOR_SNAPSHOTS: 'true' });
+      expect(managed.Resources[fn].Properties.Environment.Variables.PROCESSOR_SNAPSHOTS).toBe('false');
+    }
+    for (const [id, fn] of ofType('AWS::Lambda::Function')) {
+      expect({ id, runtime: fn.Properties.Runtime, options: fn.Properties.Environment?.Variables?.NODE_OPTIONS }).toEqual({ id, runtime: 'nodejs24.x', options: undefined });
+    }
+  });
+});
+
 
 describe('the packaged template: least privilege per function', () => {
   it('gives every function its own role, with no wildcard action', () => {
@@ -173,22 +271,25 @@ describe('the packaged template: least privilege per function', () => {
       'dynamodb:PutItem': [getAtt('PeopleTable')],
       'dynamodb:UpdateItem': [getAtt('PeopleTable')],
       'dynamodb:DeleteItem': [getAtt('PeopleTable')],
+      // photos are under the service key (Rekognition reads them with this role); failed events go to an encrypted queue
+      'kms:Decrypt': [getAtt('DataKey')],
+      'kms:GenerateDataKey': [getAtt('DataKey')],
+      'sqs:SendMessage': [getAtt('PhotoEventsDLQ')],
     });
   });
 
-  it('processor functions: only their own Rekognition calls, on this stage\'s processors', () => {
-    const arns = CAMERAS.map(processorArn).sort();
-    // and, for the `self` mode, the processor-state table and (start only) the worker
+  it('processor functions (self mode): the processor-state table and, to start, the worker; no Rekognition', () => {
     const state = [getAtt('ProcessorStateTable')];
-    expect(grants('startProcessor')).toEqual({
-      'rekognition:StartStreamProcessor': arns,
-      'rekognition:DescribeStreamProcessor': arns,
-      'dynamodb:GetItem': state,
-      'dynamodb:UpdateItem': state,
-      'lambda:InvokeFunction': [getAtt('ProcessVideoLambdaFunction')],
-    });
-    expect(grants('stopProcessor')).toEqual({ 'rekognition:StopStreamProcessor': arns, 'rekognition:DescribeStreamProcessor': arns, 'dynamodb:GetItem': state, 'dynamodb:UpdateItem': state });
-    expect(grants('describeProcessor')).toEqual({ 'rekognition:DescribeStreamProcessor': arns, 'dynamodb:GetItem': state });
+    expect(grants('startProcessor')).toEqual({ 'dynamodb:GetItem': state, 'dynamodb:UpdateItem': state, 'lambda:InvokeFunction': [getAtt('ProcessVideoLambdaFunction')] });
+    expect(grants('stopProcessor')).toEqual({ 'dynamodb:GetItem': state, 'dynamodb:UpdateItem': state });
+    expect(grants('describeProcessor')).toEqual({ 'dynamodb:GetItem': state });
+  });
+
+  it('processor functions (managed mode): only their own Rekognition calls, on this stage\'s processors', () => {
+    const arns = CAMERAS.map(processorArn).sort();
+    expect(grants('startProcessor', managed)).toEqual({ 'rekognition:StartStreamProcessor': arns, 'rekognition:DescribeStreamProcessor': arns });
+    expect(grants('stopProcessor', managed)).toEqual({ 'rekognition:StopStreamProcessor': arns, 'rekognition:DescribeStreamProcessor': arns });
+    expect(grants('describeProcessor', managed)).toEqual({ 'rekognition:DescribeStreamProcessor': arns });
   });
 
   it('processVideo (self-managed processor): exactly the calls it makes, on this stage\'s resources', () => {
@@ -205,6 +306,7 @@ describe('the packaged template: least privilege per function', () => {
       'rekognition:SearchFacesByImage': [collectionArn],
       'kinesis:PutRecords': dataStreams,
       's3:PutObject': [JSON.stringify({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${bucketName}/snapshots/*` })],
+      'kms:GenerateDataKey': [getAtt('DataKey')],
       'lambda:InvokeFunction': [JSON.stringify({ 'Fn::Sub': 'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:facewatch-ci-processVideo' })],
     });
     // face snapshots expire with the sightings
@@ -223,13 +325,15 @@ describe('the packaged template: least privilege per function', () => {
     expect(grants('listSightings')).toEqual({
       'dynamodb:Query': [index('SightingsTable', 'byCamera'), index('SightingsTable', 'byDay'), index('SightingsTable', 'byPerson')].sort(),
       's3:GetObject': [JSON.stringify({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${bucketName}/snapshots/*` })],
+      'kms:Decrypt': [getAtt('DataKey')],
     });
   });
 
   it('consumeFaceSearch: may read face snapshots only (to presign the alert links), and links them only in self mode', () => {
     expect(grants('consumeFaceSearch')['s3:GetObject']).toEqual([JSON.stringify({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${bucketName}/snapshots/*` })]);
     const variables = (resources.ConsumeFaceSearchLambdaFunction.Properties.Environment.Variables ?? {}) as Record<string, unknown>;
-    expect(variables.PROCESSOR_SNAPSHOTS).toEqual({ 'Fn::If': ['IsManagedProcessor', 'false', 'true'] });
+    expect(variables.PROCESSOR_SNAPSHOTS).toBe('true');
+    expect(grants('consumeFaceSearch')['kms:Decrypt']).toEqual([getAtt('DataKey')]);
   });
 
   it('consumeFaceSearch reads each camera\'s data stream through its enhanced fan-out consumer, with the declared delivery settings', () => {

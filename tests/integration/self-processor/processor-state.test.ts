@@ -59,6 +59,8 @@ describe('self processor state (DynamoDB, conditional writes)', () => {
     // A stale or foreign run cannot claim a live lease
     expect(await table.claim({ ...first, token: 'intruder' }, now + 1000, now + 60_000, stored)).toBeUndefined();
     expect(await table.checkpoint(first, { cursorMs: now + 5000, framesAnalysed: 25 }, now + 5000, now + 60_000)).toBe(true);
+    // and says when, for the stalled-chain check
+    expect(await table.get(first.camera)).toMatchObject({ cursorMs: now + 5000, checkpointAt: now + 5000 });
 
     // Hand-off: the old holder loses its rights, the next run gets them
     expect(await table.handOff(first, 'next', now + 50_000, now + 170_000)).toBe(true);

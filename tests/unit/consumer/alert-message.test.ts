@@ -1,4 +1,4 @@
-import { buildAlertMessage } from '../../../shared/domain/alert-message';
+import { linkLifetime, buildAlertMessage } from '../../../shared/domain/alert-message';
 import { sightingsFromRecord } from '../../../shared/domain/sighting';
 import { UNKNOWN_PERSON } from '../../../shared/tables';
 import { faceSearchRecord, matchedFace } from '../../fixtures/face-search-records';
@@ -61,4 +61,14 @@ describe('buildAlertMessage', () => {
   it('uses the person id when there is no display name', () => {
     expect(JSON.parse(buildAlertMessage(known, { cooldownSeconds: 60 }).message).sms).toMatch(/^facewatch: alice at/);
   });
+});
+
+describe('linkLifetime', () => {
+  it.each([
+    [3600, '1 h'],
+    [5400, '1 h 30 min'],
+    [900, '15 min'],
+    [45, '45 s'],
+    [604_800, '168 h'],
+  ])('says %i s as "%s"', (seconds, words) => expect(linkLifetime(seconds)).toBe(words));
 });

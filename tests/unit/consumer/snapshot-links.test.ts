@@ -16,7 +16,7 @@ const base: RecordSightingsSettings = {
 };
 const profiles = { alice: { displayName: 'Alice', rules: { muted: false, watchlist: true } } };
 const record = faceSearchRecord({ streamArn: STREAM, producerTimestamp: 1_700_000_000, frameOffset: 0.4, fragmentNumber: '91343852333181432392682062607743920146264320000', faces: [{ matches: [matchedFace('alice', 97)] }, { matches: [] }] });
-const links = { urlFor: jest.fn(async (key: string) => `https://bucket.example/${key}?X-Amz-Signature=abc`) };
+const links = { urlFor: jest.fn(async (key: string) => `https://bucket.example/${key}?X-Amz-Signature=abc`), lifetimeSeconds: 5400 };
 
 describe('snapshot links (self processor snapshots)', () => {
   beforeEach(() => links.urlFor.mockClear());
@@ -32,6 +32,7 @@ describe('snapshot links (self processor snapshots)', () => {
     expect(expectedKeys[0]).toMatch(/^snapshots\/front-door\/.+\.jpg$/);
     const email = JSON.parse(ports.publisher.published[0].message).email as string;
     expect(email).toContain(`Snapshot:      https://bucket.example/${expectedKeys[0]}?X-Amz-Signature=abc`);
+    expect(email).toContain('(the link works for 1 h 30 min after the alert was sent)');
     expect(links.urlFor).toHaveBeenCalledTimes(1); // only the alerted sighting is signed
   });
 
@@ -46,7 +47,7 @@ describe('snapshot links (self processor snapshots)', () => {
   });
 
   it('when signing fails, the alert still goes out, without the link, and the failure is logged', async () => {
-    const ports = { ...inMemoryPorts(profiles), snapshotLinks: { urlFor: jest.fn().mockRejectedValue(new Error('no credentials')) } };
+    const ports = { ...inMemoryPorts(profiles), snapshotLinks: { urlFor: jest.fn().mockRejectedValue(new Error('no credentials')), lifetimeSeconds: 3600 } };
 
     const outcome = await recordSightings(record, ports, { ...base, snapshots: true });
 
@@ -68,14 +69,14 @@ describe('snapshot links (self processor snapshots)', () => {
     expect(sightings.find((s) => s.sightingId === 'b')).not.toHaveProperty('snapshotUrl');
   });
 
-  it('S3SnapshotLinks presigns a GetObject of exactly that key for 24 hours', async () => {
+  it('S3SnapshotLinks presigns a GetObject of exactly that key for its lifetime (snapshotLinkSeconds)', async () => {
     const s3 = new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } });
 
-    const url = new URL(await new S3SnapshotLinks(s3, 'faces-bucket').urlFor('snapshots/front-door/x.jpg'));
+    const url = new URL(await new S3SnapshotLinks(s3, 'faces-bucket', 3600).urlFor('snapshots/front-door/x.jpg'));
 
     expect(url.hostname).toBe('faces-bucket.s3.eu-west-1.amazonaws.com');
     expect(url.pathname).toBe('/snapshots/front-door/x.jpg');
-    expect(url.searchParams.get('X-Amz-Expires')).toBe('86400');
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('3600');
     expect(url.searchParams.get('X-Amz-Credential')).toMatch(/^AKIDEXAMPLE\/\d{8}\/eu-west-1\/s3\/aws4_request$/);
   });
 });
