@@ -56,11 +56,33 @@ function closeServer(server: http.Server): Promise<void> {
   });
 }
 
+/**
+ * Any access key works against the local endpoint (LocalStack's convention: `test`/`test` is the usual one).
+ * s3rver knows one key pair, S3RVER, and answers InvalidAccessKeyId to any other: its key registry (a Map on
+ * s3rver/lib/models/account.js, read at each request) is made to answer its one account for every key.
+ */
+function acceptAnyS3Key(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const AWSAccount = require('s3rver/lib/models/account') as { registry: Map<string, unknown>; DUMMY_ACCOUNT: unknown };
+  if ((AWSAccount.registry as { anyKey?: boolean }).anyKey) return;
+  const known = AWSAccount.registry;
+  AWSAccount.registry = Object.assign(
+    new (class extends Map<string, unknown> {
+      override get(key: string) {
+        return super.get(key) ?? AWSAccount.DUMMY_ACCOUNT;
+      }
+    })(known),
+    { anyKey: true },
+  );
+}
+
 export async function startS3(directory: string, onEvent: (event: unknown) => void): Promise<Running> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const S3rver = require('s3rver');
+  acceptAnyS3Key();
   fs.mkdirSync(directory, { recursive: true });
-  const s3rver = new S3rver({ address: '127.0.0.1', port: 0, directory, silent: true, vhostBuckets: false });
+  // SigV4 signatures are not verified by s3rver (SigV2 ones are: any key may sign them, as for every service here).
+  const s3rver = new S3rver({ address: '127.0.0.1', port: 0, directory, silent: true, vhostBuckets: false, allowMismatchedSignatures: true });
   s3rver.on('event', onEvent);
   const address = (await s3rver.run()) as { port: number };
   return {
