@@ -74,7 +74,15 @@ function processorStatements(route) {
   };
 }
 
+/** processVideo's DetectFaces grant: Allow only when Rekognition finds the faces (processorFaceDetector=rekognition). */
+async function detectFacesEffect({ resolveVariable }) {
+  const detector = String(await resolveVariable('param:processorFaceDetector'));
+  if (detector !== 'local' && detector !== 'rekognition') throw new Error(`Parameter "processorFaceDetector" is "${detector}": use local (the worker's own detector) or rekognition (DetectFaces)`);
+  return detector === 'rekognition' ? 'Allow' : 'Deny';
+}
+
 module.exports = {
+  detectFacesEffect,
   processorMode,
   processorSnapshots,
   processVideoConcurrency,

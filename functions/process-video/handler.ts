@@ -6,7 +6,6 @@ import { FaceSearchRecordSink } from '../../shared/adapters/face-search-record-s
 import { KinesisVideoFrames } from '../../shared/adapters/kinesis-video-frames';
 import { LambdaWorkerInvoker } from '../../shared/adapters/lambda-worker-invoker';
 import { ProcessorStateTable } from '../../shared/adapters/processor-state-table';
-import { RekognitionFaceAnalyzer } from '../../shared/adapters/rekognition-face-analyzer';
 import { SharpFaceCropper } from '../../shared/adapters/sharp-face-cropper';
 import { documents } from '../../shared/clients/dynamodb';
 import { kinesis } from '../../shared/clients/kinesis';
@@ -14,6 +13,7 @@ import { archivedMediaAt, kinesisVideo } from '../../shared/clients/kinesis-vide
 import { lambda } from '../../shared/clients/lambda';
 import { rekognition } from '../../shared/clients/rekognition';
 import { s3 } from '../../shared/clients/s3';
+import { faceAnalyzer } from '../../shared/composition/face-analyzer';
 import { env, loadConfig } from '../../shared/config';
 import { PermanentInputError } from '../../shared/errors';
 import { logger, metrics } from '../../shared/observability';
@@ -39,7 +39,7 @@ const WorkerEventSchema = z.object({
 
 const store = new ProcessorStateTable(documents, config.PROCESSOR_STATE_TABLE);
 const cropper = new SharpFaceCropper();
-const analyzer = new RekognitionFaceAnalyzer(rekognition);
+const analyzer = faceAnalyzer(config.PROCESSOR_FACE_DETECTOR, rekognition);
 const snapshots = config.PROCESSOR_SNAPSHOTS && config.FACES_BUCKET ? new S3FaceSnapshotStore(s3, config.FACES_BUCKET) : undefined;
 
 function cameraNames(camera: string) {
@@ -62,7 +62,8 @@ export function workerDependencies(functionName: string): WorkerDependencies {
         faceMatchThreshold: config.FACE_MATCH_THRESHOLD,
         maxFaces: config.PROCESSOR_MAX_FACES,
         samplingFps: config.PROCESSOR_SAMPLING_FPS,
-        searchReuseSeconds: config.PROCESSOR_SEARCH_REUSE_SECONDS,
+        searchRefreshSeconds: config.PROCESSOR_SEARCH_REFRESH_SECONDS,
+        minFacePixels: config.PROCESSOR_MIN_FACE_PIXELS,
         snapshots: Boolean(snapshots),
       };
     },

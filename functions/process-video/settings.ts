@@ -1,10 +1,7 @@
 import { z } from 'zod';
 import { MAX_SAMPLING_FPS, MIN_SAMPLING_FPS } from '../../shared/domain/frame-analysis';
-import { DEFAULT_SEARCH_REUSE_SECONDS, MAX_SEARCH_REUSE_SECONDS } from '../../shared/use-cases/analyse-video-slice';
-
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+import { envBool as bool } from '../../shared/config';
+import { DEFAULT_MIN_FACE_PIXELS, DEFAULT_SEARCH_REFRESH_SECONDS, MAX_SEARCH_REFRESH_SECONDS } from '../../shared/use-cases/analyse-video-slice';
 
 /** Environment of the processor worker (serverless.yml, function processVideo). */
 export const processorWorkerEnv = {
@@ -15,12 +12,16 @@ export const processorWorkerEnv = {
     .min(MIN_SAMPLING_FPS, `must be at least ${MIN_SAMPLING_FPS} (one frame every 20 s)`)
     .max(MAX_SAMPLING_FPS, `must be at most ${MAX_SAMPLING_FPS} (GetImages samples every 200 ms at most)`)
     .default(5),
-  /** Seconds a tracked face reuses its last SearchFacesByImage result (0 = search every face of every frame). */
-  PROCESSOR_SEARCH_REUSE_SECONDS: z.coerce
+  /** Who finds the faces: `local` (the worker's own detector) or `rekognition` (DetectFaces on every analysed frame). */
+  PROCESSOR_FACE_DETECTOR: z.enum(['local', 'rekognition']).default('local'),
+  /** Faces narrower than this many pixels are recorded unmatched, not searched. */
+  PROCESSOR_MIN_FACE_PIXELS: z.coerce.number().int().min(0).max(1000).default(DEFAULT_MIN_FACE_PIXELS),
+  /** Seconds a face that stays in view reuses its last SearchFacesByImage result (0 = search every face of every frame). */
+  PROCESSOR_SEARCH_REFRESH_SECONDS: z.coerce
     .number()
     .min(0, 'must be at least 0 (0 searches every face of every frame)')
-    .max(MAX_SEARCH_REUSE_SECONDS, `must be at most ${MAX_SEARCH_REUSE_SECONDS}`)
-    .default(DEFAULT_SEARCH_REUSE_SECONDS),
+    .max(MAX_SEARCH_REFRESH_SECONDS, `must be at most ${MAX_SEARCH_REFRESH_SECONDS}`)
+    .default(DEFAULT_SEARCH_REFRESH_SECONDS),
   /** Matches kept per face (SearchFacesByImage MaxFaces). */
   PROCESSOR_MAX_FACES: z.coerce.number().int().min(1).max(4096).default(5),
   /** Frames analysed at once. */

@@ -16,7 +16,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { S3FaceSnapshotStore } from '../../shared/adapters/face-snapshot-store';
 import { FaceSearchRecordSink } from '../../shared/adapters/face-search-record-sink';
 import { KinesisVideoFrames } from '../../shared/adapters/kinesis-video-frames';
-import { RekognitionFaceAnalyzer } from '../../shared/adapters/rekognition-face-analyzer';
+import { faceAnalyzer, type FaceDetectorChoice } from '../../shared/composition/face-analyzer';
 import { SharpFaceCropper } from '../../shared/adapters/sharp-face-cropper';
 import type { TimestampDomain } from '../../shared/domain/frame-analysis';
 import { videoStreamName } from '../../shared/domain/sighting';
@@ -78,13 +78,15 @@ export interface ProcessorClients {
   /** With a bucket: keep face snapshots there. */
   s3?: S3Client;
   snapshotBucket?: string;
+  /** Who finds the faces (processorFaceDetector); default local, as a deployment's. */
+  faceDetector?: FaceDetectorChoice;
 }
 
 /** The slice's ports for one camera, over the given clients (the same adapters the worker Lambda uses). */
 export function slicePorts(clients: ProcessorClients, names: { videoStream: string; dataStream: string; domain?: TimestampDomain }): SlicePorts {
   return {
     frames: new KinesisVideoFrames(clients.kinesisVideo, clients.archivedMediaAt, { streamName: names.videoStream, domain: names.domain }),
-    analyzer: new RekognitionFaceAnalyzer(clients.rekognition),
+    analyzer: faceAnalyzer(clients.faceDetector ?? 'local', clients.rekognition),
     cropper: new SharpFaceCropper(),
     sink: new FaceSearchRecordSink(clients.kinesis, names.dataStream),
     ...(clients.s3 && clients.snapshotBucket ? { snapshots: new S3FaceSnapshotStore(clients.s3, clients.snapshotBucket) } : {}),
@@ -110,8 +112,8 @@ export interface ManagedRunnerOptions {
   /** Camera name of a video stream (snapshots are filed per camera); default: the stream's name. */
   cameraOf?: (videoStreamName: string) => string;
   samplingFps?: number;
-  /** Default DEFAULT_SEARCH_REUSE_SECONDS, as a deployment's. */
-  searchReuseSeconds?: number;
+  /** Default DEFAULT_SEARCH_REFRESH_SECONDS, as a deployment's. */
+  searchRefreshSeconds?: number;
   maxFaces?: number;
   tuning?: Partial<SliceTuning>;
   logger?: SliceLogger;
@@ -147,7 +149,7 @@ export function managedProcessorRunner(options: ManagedRunnerOptions) {
           faceMatchThreshold: faceSearch.FaceMatchThreshold ?? 80,
           maxFaces: options.maxFaces ?? 5,
           samplingFps: options.samplingFps ?? 5,
-          ...(options.searchReuseSeconds !== undefined ? { searchReuseSeconds: options.searchReuseSeconds } : {}),
+          ...(options.searchRefreshSeconds !== undefined ? { searchRefreshSeconds: options.searchRefreshSeconds } : {}),
           snapshots: Boolean(options.clients.s3 && options.clients.snapshotBucket),
         },
         ports: slicePorts(options.clients, { videoStream: video, dataStream: dataStreamName(dataArn) }),

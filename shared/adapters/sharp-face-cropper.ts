@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { signatureOf, type Signature } from '../domain/face-tracker';
 import type { BoundingBox } from '../domain/model';
-import type { FaceCrop, FaceCropper } from '../use-cases/analyse-video-slice';
+import { THUMBNAIL_HEIGHT, THUMBNAIL_WIDTH, type FaceCrop, type FaceCropper, type FrameThumbnail } from '../use-cases/analyse-video-slice';
 
 /** Rekognition refuses images under 80 px a side; small faces are scaled up to this. */
 const MIN_SIDE = 160;
@@ -43,6 +43,17 @@ export class SharpFaceCropper implements FaceCropper {
       .raw()
       .toBuffer();
     return signatureOf(grey.subarray(0, SIGNATURE_SIDE * SIGNATURE_SIDE));
+  }
+
+  /** The frame's size and its grey thumbnail (box-averaged: sensor noise mostly cancels out). */
+  async thumbnail(frame: Uint8Array): Promise<FrameThumbnail> {
+    const { data, width, height, channels } = await this.decode(frame);
+    const grey = await sharp(data, { raw: { width, height, channels } })
+      .greyscale()
+      .resize(THUMBNAIL_WIDTH, THUMBNAIL_HEIGHT, { fit: 'fill', kernel: 'cubic' })
+      .raw()
+      .toBuffer();
+    return { width, height, grey: new Uint8Array(grey.buffer, grey.byteOffset, THUMBNAIL_WIDTH * THUMBNAIL_HEIGHT) };
   }
 
   private decode(frame: Uint8Array): Promise<Decoded> {

@@ -18,10 +18,16 @@ export interface TrackerSettings {
   /** A track is searched again after this many reuses in a row, however young its result. */
   maxReuses: number;
   /**
-   * Searched again when its box has moved away from where it was searched (IoU with that box below this):
-   * a face that walked across the frame may no longer be the face that was searched.
+   * Searched again when its box has moved away from where it was searched (IoU with that box below this);
+   * 0 (the default) never: a face followed frame to frame is the same face however far it walks, and the
+   * appearance and ambiguity checks catch a swap.
    */
   minIouWithSearchedBox: number;
+  /**
+   * Searched again for a clearly better view: its box is this many times the area of the box it was searched
+   * with (a person walking up to the camera); the search is then made on more pixels. Infinity turns it off.
+   */
+  betterViewAreaRatio: number;
   /**
    * Searched again when the face looks different from the previous frame's (appearanceDistance of their
    * signatures above this): another person in the same place, e.g. one replacing another in a doorway.
@@ -31,12 +37,14 @@ export interface TrackerSettings {
   maxAppearanceChange: number;
 }
 
+/** Search once per visit: again on doubt (a new face, an ambiguous pairing, another look, a much larger view) or every 30 s. */
 export const DEFAULT_TRACKER_SETTINGS: TrackerSettings = {
-  reuseMs: 1_000,
+  reuseMs: 30_000,
   minIou: 0.5,
   maxGapMs: 1_000,
-  maxReuses: 10,
-  minIouWithSearchedBox: 0.3,
+  maxReuses: Number.POSITIVE_INFINITY,
+  minIouWithSearchedBox: 0,
+  betterViewAreaRatio: 1.8,
   maxAppearanceChange: 0.6,
 };
 
@@ -92,7 +100,7 @@ export const emptyTrackerState = <R>(): TrackerState<R> => ({ tracks: [], nextId
 export type FaceDecision<R> =
   | { action: 'reuse'; track: Track<R> }
   /** `track`: the track this face continues (searched again), if any. */
-  | { action: 'search'; track?: Track<R>; reason: 'new-face' | 'expired' | 'moved' | 'changed' | 'ambiguous' | 'reuse-off' };
+  | { action: 'search'; track?: Track<R>; reason: 'new-face' | 'expired' | 'moved' | 'better-view' | 'changed' | 'ambiguous' | 'reuse-off' };
 
 /**
  * One decision per face of the frame at `frameMs` (same order as `boxes`). Faces are paired with the tracks
@@ -144,6 +152,7 @@ export function decideFaces<R>(
     if ((candidatesOfFace.get(face) ?? 0) > 1 || (candidatesOfTrack.get(t) ?? 0) > 1) return { action: 'search', track, reason: 'ambiguous' };
     if (frameMs - track.searchedAtMs >= settings.reuseMs || track.reuses >= settings.maxReuses) return { action: 'search', track, reason: 'expired' };
     if (intersectionOverUnion(box, track.searchedBox) < settings.minIouWithSearchedBox) return { action: 'search', track, reason: 'moved' };
+    if (box.Width * box.Height >= settings.betterViewAreaRatio * track.searchedBox.Width * track.searchedBox.Height) return { action: 'search', track, reason: 'better-view' };
     const signature = signatures[face];
     if (signature && track.signature && appearanceDistance(signature, track.signature) > settings.maxAppearanceChange)
       return { action: 'search', track, reason: 'changed' };

@@ -68,7 +68,10 @@ export interface FaceSearchResult {
   matches: FaceMatchInput[];
 }
 
-/** Rekognition: DetectFaces (default attributes) and SearchFacesByImage. */
+/**
+ * Finding faces (the processor's own detector, or Rekognition's DetectFaces with its default attributes) and
+ * identifying them (Rekognition's SearchFacesByImage).
+ */
 export interface FaceAnalyzer {
   detectFaces(image: Uint8Array): Promise<DetectedFaceInput[]>;
   /** Null when the image holds no face Rekognition can search. */
@@ -88,7 +91,19 @@ export interface FaceCropper {
    * another person in the same place. Without it, faces are tracked by their boxes alone.
    */
   signature?(frame: Uint8Array, region: BoundingBox): Promise<Signature>;
+  /** The frame's size and a small grey thumbnail of it, for the motion gate. Without it every frame is analysed. */
+  thumbnail?(frame: Uint8Array): Promise<FrameThumbnail>;
 }
+
+/** A frame's pixel size and its THUMBNAIL_WIDTH × THUMBNAIL_HEIGHT grey thumbnail (row-major, 0–255). */
+export interface FrameThumbnail {
+  width: number;
+  height: number;
+  grey: Uint8Array;
+}
+
+export const THUMBNAIL_WIDTH = 32;
+export const THUMBNAIL_HEIGHT = 24;
 
 export interface OutgoingRecord {
   partitionKey: string;
@@ -158,13 +173,16 @@ export interface ProcessorSettings {
   /**
    * A face tracked from the previous analysed frame (boxes overlapping) reuses its last SearchFacesByImage
    * result for this long instead of being searched again (shared/domain/face-tracker.ts); 0 searches every
-   * face of every frame. Default DEFAULT_SEARCH_REUSE_SECONDS.
+   * face of every frame. Default DEFAULT_SEARCH_REFRESH_SECONDS.
    */
-  searchReuseSeconds?: number;
+  searchRefreshSeconds?: number;
+  /** Faces narrower than this many pixels are recorded unmatched, not searched (too small to identify). Default 40. */
+  minFacePixels?: number;
 }
 
-export const DEFAULT_SEARCH_REUSE_SECONDS = 1;
-export const MAX_SEARCH_REUSE_SECONDS = 60;
+export const DEFAULT_SEARCH_REFRESH_SECONDS = 30;
+export const DEFAULT_MIN_FACE_PIXELS = 40;
+export const MAX_SEARCH_REFRESH_SECONDS = 60;
 
 export interface SliceTuning {
   /** Margin around each face in its crop, as a fraction of the face box per side. */
@@ -179,6 +197,16 @@ export interface SliceTuning {
   idlePollMs: number;
   /** Consecutive failed windows before the slice gives up with the last error. */
   maxConsecutiveFailures: number;
+  /**
+   * Motion gate: a frame whose thumbnail differs from the last detected frame's by less than this (the largest
+   * cell difference, in grey levels, after removing the change of mean brightness) reuses that frame's faces
+   * instead of running the detector. 0 turns the gate off.
+   */
+  motionThreshold: number;
+  /** The detector runs at least this often (ms of video) even when nothing moves. */
+  maxGatedMs: number;
+  /** Faces whose Quality.Sharpness is below this are recorded unmatched, not searched (too blurred to identify). */
+  minSearchSharpness: number;
 }
 
 export const DEFAULT_TUNING: SliceTuning = {
@@ -188,6 +216,9 @@ export const DEFAULT_TUNING: SliceTuning = {
   maxLagMs: 60_000,
   idlePollMs: 250,
   maxConsecutiveFailures: 5,
+  motionThreshold: 10,
+  maxGatedMs: 5_000,
+  minSearchSharpness: 2,
 };
 
 /** AWS raises a face-search threshold below 80 to 80. */
@@ -207,11 +238,14 @@ export function validateSettings(settings: ProcessorSettings): ProcessorSettings
   if (!(Number.isInteger(settings.maxFaces) && settings.maxFaces >= 1 && settings.maxFaces <= 4096))
     problems.push(`maxFaces ${settings.maxFaces} must be an integer from 1 to 4096`);
   if (!settings.collectionId) problems.push('collectionId is empty');
-  const reuse = settings.searchReuseSeconds ?? DEFAULT_SEARCH_REUSE_SECONDS;
-  if (!(reuse >= 0 && reuse <= MAX_SEARCH_REUSE_SECONDS))
-    problems.push(`searchReuseSeconds ${settings.searchReuseSeconds} must be from 0 (search every frame) to ${MAX_SEARCH_REUSE_SECONDS}`);
+  const reuse = settings.searchRefreshSeconds ?? DEFAULT_SEARCH_REFRESH_SECONDS;
+  if (!(reuse >= 0 && reuse <= MAX_SEARCH_REFRESH_SECONDS))
+    problems.push(`searchRefreshSeconds ${settings.searchRefreshSeconds} must be from 0 (search every frame) to ${MAX_SEARCH_REFRESH_SECONDS}`);
+  const minFacePixels = settings.minFacePixels ?? DEFAULT_MIN_FACE_PIXELS;
+  if (!(Number.isInteger(minFacePixels) && minFacePixels >= 0 && minFacePixels <= 1000))
+    problems.push(`minFacePixels ${settings.minFacePixels} must be an integer from 0 (search every face) to 1000`);
   if (problems.length) throw new ProcessorSettingsError(`Bad processor settings for camera "${settings.camera}": ${problems.join('; ')}`);
-  return { ...settings, faceMatchThreshold: Math.max(MIN_FACE_MATCH_THRESHOLD, settings.faceMatchThreshold), searchReuseSeconds: reuse };
+  return { ...settings, faceMatchThreshold: Math.max(MIN_FACE_MATCH_THRESHOLD, settings.faceMatchThreshold), searchRefreshSeconds: reuse, minFacePixels };
 }
 
 // ---------- errors ----------
@@ -278,10 +312,11 @@ export async function analyseVideoSlice(input: SliceInput, deps: SliceDependenci
   const { frames, clock, progress, logger } = deps;
   const interval = samplingIntervalMs(settings.samplingFps);
   const streamArn = await frames.streamArn();
-  const reuseMs = (settings.searchReuseSeconds ?? DEFAULT_SEARCH_REUSE_SECONDS) * 1000;
+  const reuseMs = (settings.searchRefreshSeconds ?? DEFAULT_SEARCH_REFRESH_SECONDS) * 1000;
   const tracking: Tracking = {
     settings: { ...DEFAULT_TRACKER_SETTINGS, reuseMs, maxGapMs: Math.max(DEFAULT_TRACKER_SETTINGS.maxGapMs, reuseMs) },
     state: emptyTrackerState(),
+    gate: { chain: Promise.resolve() },
   };
   const ctx: SliceContext = { streamArn, settings, tuning, tracking, deps };
   // What is written and checkpointed (the slice's result), and where the next window starts: ahead of it while
@@ -503,6 +538,60 @@ interface Tracking {
   settings: TrackerSettings;
   /** A track's result is its search in flight: the next frame can reuse it before it has answered. */
   state: TrackerState<Promise<FaceMatchInput[]>>;
+  /** The motion gate: the last frame the detector ran on (its thumbnail and faces), and the gate steps in order. */
+  gate: { key?: { frameMs: number; thumbnail: FrameThumbnail; detection: Promise<Detection | undefined> }; chain: Promise<void> };
+}
+
+/** What the motion gate decided for a frame, and the frame's pixel width when known. */
+interface GateOutcome {
+  width?: number;
+  /** Nothing moved since this detection: reuse its faces. */
+  reuse?: Promise<Detection | undefined>;
+  /** The detector runs on this frame: resolve with its detection (the next unchanged frames reuse it). */
+  key?: (detection: Detection | undefined) => void;
+}
+
+/**
+ * The largest difference between two thumbnails' cells after removing the change of mean brightness (slow light
+ * changes and exposure shifts move every cell alike), in grey levels; sensor noise stays a few levels.
+ */
+export function thumbnailChange(a: FrameThumbnail, b: FrameThumbnail): number {
+  if (a.grey.length !== b.grey.length || a.width !== b.width || a.height !== b.height) return Infinity;
+  let meanA = 0;
+  let meanB = 0;
+  for (let i = 0; i < a.grey.length; i++) {
+    meanA += a.grey[i];
+    meanB += b.grey[i];
+  }
+  const shift = (meanA - meanB) / a.grey.length;
+  let largest = 0;
+  for (let i = 0; i < a.grey.length; i++) largest = Math.max(largest, Math.abs(a.grey[i] - b.grey[i] - shift));
+  return largest;
+}
+
+/** The gate's decision for one frame; run for the frames in time order, one at a time. */
+async function gateFrame(frame: UsableFrame, tuning: SliceTuning, tracking: Tracking, deps: SliceDependencies): Promise<GateOutcome> {
+  if (!deps.cropper.thumbnail) return {};
+  let thumbnail: FrameThumbnail;
+  try {
+    thumbnail = await deps.cropper.thumbnail(frame.image);
+  } catch {
+    return {}; // an undecodable frame: the detector reports it
+  }
+  const key = tracking.gate.key;
+  if (
+    tuning.motionThreshold > 0 &&
+    key &&
+    frame.timestampMs > key.frameMs &&
+    frame.timestampMs - key.frameMs <= tuning.maxGatedMs &&
+    thumbnailChange(thumbnail, key.thumbnail) < tuning.motionThreshold
+  ) {
+    return { width: thumbnail.width, reuse: key.detection };
+  }
+  let resolveKey!: (detection: Detection | undefined) => void;
+  const detection = new Promise<Detection | undefined>((resolve) => (resolveKey = resolve));
+  tracking.gate.key = { frameMs: frame.timestampMs, thumbnail, detection };
+  return { width: thumbnail.width, key: resolveKey };
 }
 
 type UsableFrame = SampledFrame & { image: Uint8Array };
@@ -529,6 +618,15 @@ async function analyseFrames(
   // `concurrency` frames at once in detection and decision; a frame that has decided waits for its searches
   // (and for the searches it reuses) outside that limit, so a slow search never keeps later frames from starting.
   const slots = new Semaphore(tuning.concurrency);
+  // The motion gate decides frame by frame, in time order (each against the last frame the detector ran on).
+  const gates = fresh.map((frame) => {
+    const gate = tracking.gate.chain.then(() => gateFrame(frame, tuning, tracking, deps));
+    tracking.gate.chain = gate.then(
+      () => undefined,
+      () => undefined,
+    );
+    return gate;
+  });
   return Promise.all(
     fresh.map(async (frame, index) => {
       await slots.acquire();
@@ -537,11 +635,17 @@ async function analyseFrames(
         if (held) slots.release();
         held = false;
       };
+      const gate = await gates[index];
       try {
-        const detection = await detectFrame(frame, fragments, streamArn, settings, deps, ordered);
+        let detection: Detection | undefined;
+        try {
+          detection = gate.reuse ? await reuseDetection(frame, await gate.reuse, fragments, streamArn, deps) : await detectFrame(frame, fragments, streamArn, settings, deps, ordered);
+        } finally {
+          gate.key?.(detection);
+        }
         if (ordered) await (index > 0 ? turns[index - 1].promise : before);
         const result = detection
-          ? await analyseFrame(frame, detection, settings, tuning, tracking, deps, () => {
+          ? await analyseFrame(frame, { ...detection, frameWidth: gate.width }, settings, tuning, tracking, deps, () => {
               turns[index].resolve();
               release();
             })
@@ -581,6 +685,23 @@ interface Detection {
   detected: DetectedFaceInput[];
   /** Per detected face with a usable box, when faces are tracked and the cropper can tell. */
   signatures?: (Signature | undefined)[];
+  /** The frame's width in pixels, when the motion gate read it. */
+  frameWidth?: number;
+  /** The faces are those of an earlier frame: nothing moved since (the motion gate). */
+  reused?: boolean;
+}
+
+/** An unchanged frame: the faces of the last detected frame, at this frame's own place in the stream. */
+async function reuseDetection(
+  frame: UsableFrame,
+  key: Detection | undefined,
+  fragments: readonly VideoFragment[],
+  streamArn: string,
+  deps: SliceDependencies,
+): Promise<Detection | undefined> {
+  const location = locateFrame(streamArn, fragments, frame.timestampMs, deps.frames.domain);
+  if (!location) return undefined;
+  return { location, detected: key?.detected ?? [], signatures: key?.signatures, reused: true };
 }
 
 /** Where the frame sits and its faces; undefined when the frame cannot be analysed (logged). */
@@ -622,15 +743,20 @@ const validBox = (box: DetectedFaceInput['BoundingBox']): box is BoundingBox =>
  */
 async function analyseFrame(
   frame: UsableFrame,
-  { location, detected, signatures: allSignatures }: Detection,
+  { location, detected, signatures: allSignatures, frameWidth }: Detection,
   settings: ProcessorSettings,
   tuning: SliceTuning,
   tracking: Tracking,
   deps: SliceDependencies,
   tracked: () => void,
 ): Promise<AnalysedFrame> {
-  // Faces without a usable box cannot be searched or tracked: they are reported unmatched, as before.
-  const trackable = detected.map((face, i) => ({ face, i })).filter(({ face }) => validBox(face.BoundingBox));
+  // Faces without a usable box cannot be searched or tracked, nor can faces too small or too blurred to identify:
+  // they are reported unmatched.
+  const identifiable = (face: DetectedFaceInput) =>
+    validBox(face.BoundingBox) &&
+    !(frameWidth !== undefined && face.BoundingBox.Width * frameWidth < (settings.minFacePixels ?? DEFAULT_MIN_FACE_PIXELS)) &&
+    !((face.Quality?.Sharpness ?? 100) < tuning.minSearchSharpness);
+  const trackable = detected.map((face, i) => ({ face, i })).filter(({ face }) => identifiable(face));
   const boxes = trackable.map(({ face }) => face.BoundingBox as BoundingBox);
   const signatures = trackable.map(({ i }) => allSignatures?.[i]);
   const decisions = decideFaces(tracking.state, boxes, frame.timestampMs, tracking.settings, signatures);

@@ -28,7 +28,7 @@ interface Template {
 /** The default deployment (self processor), with an alert email and phone given. */
 let template: Template;
 let resources: Record<string, Resource>;
-/** The same with processorMode=managed on an account that says it has access. */
+/** The same with processorMode=managed on an account that says it has access, and Rekognition's face detector. */
 let managed: Template;
 let workDir: string;
 let service: string;
@@ -81,7 +81,7 @@ beforeAll(async () => {
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(service, 'node_modules'), 'dir');
   template = await packaged(ALERT_PARAMS, 'self');
   resources = template.Resources;
-  managed = await packaged(['processorMode=managed', 'managedProcessorAccess=true'], 'managed');
+  managed = await packaged(['processorMode=managed', 'managedProcessorAccess=true', 'processorFaceDetector=rekognition'], 'managed');
 });
 afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
 
@@ -103,7 +103,7 @@ const actionsOf = (functionName: string) => statementsOf(functionName).flatMap(a
 /** action -> resources it is granted on, as JSON strings (Fn::GetAtt / Fn::Sub kept symbolic). */
 function grants(functionName: string, t: Template = template): Record<string, string[]> {
   const result: Record<string, string[]> = {};
-  for (const s of statementsOf(functionName, t)) {
+  for (const s of statementsOf(functionName, t).filter((statement) => statement.Effect === 'Allow')) {
     const targets = (Array.isArray(s.Resource) ? s.Resource : [s.Resource]).map((r) => JSON.stringify(r));
     for (const a of actions(s)) result[a] = [...(result[a] ?? []), ...targets].sort();
   }
@@ -301,14 +301,15 @@ describe('the packaged template: least privilege per function', () => {
       'kinesisvideo:GetDataEndpoint': videoStreams,
       'kinesisvideo:ListFragments': videoStreams,
       'kinesisvideo:GetImages': videoStreams,
-      // DetectFaces accepts no resource but "*"
-      'rekognition:DetectFaces': [JSON.stringify('*')],
       'rekognition:SearchFacesByImage': [collectionArn],
       'kinesis:PutRecords': dataStreams,
       's3:PutObject': [JSON.stringify({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${bucketName}/snapshots/*` })],
       'kms:GenerateDataKey': [getAtt('DataKey')],
       'lambda:InvokeFunction': [JSON.stringify({ 'Fn::Sub': 'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:facewatch-ci-processVideo' })],
     });
+    // DetectFaces is denied (the worker finds faces itself) unless processorFaceDetector=rekognition; it accepts no resource but "*"
+    expect(statementsOf('processVideo').find((s) => actions(s).includes('rekognition:DetectFaces'))).toMatchObject({ Effect: 'Deny', Resource: '*' });
+    expect(grants('processVideo', managed)['rekognition:DetectFaces']).toEqual([JSON.stringify('*')]);
     // face snapshots expire with the sightings
     expect(resources.FacesBucket.Properties.LifecycleConfiguration.Rules).toEqual([
       { Id: 'expire-face-snapshots', Status: 'Enabled', Prefix: 'snapshots/', ExpirationInDays: 30 },

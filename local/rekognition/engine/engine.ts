@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { AnalyzeOptions, AnalyzeResult, Point, RawFace } from './types';
-import { laplacianVariance, meanOf, sharpnessFromVariance } from './quality';
+import { laplacianVariance, meanOf, sharpnessFromVariance } from '../../../shared/face-detector/quality';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Any = any;

@@ -1,5 +1,5 @@
 /** Image quality measures of the local face engine: sharpness from the variance of the Laplacian. */
-import { laplacianVariance, sharpnessFromVariance } from '../../../local/rekognition/engine/quality';
+import { laplacianVariance, sharpnessFromVariance } from '../../../shared/face-detector/quality';
 
 describe('quality measures', () => {
   test('given a flat, a checkerboard and a blurred checkerboard image, then the Laplacian variance is 0, high, and lower after the blur', () => {

@@ -91,7 +91,7 @@ describe('analyseVideoSlice', () => {
     const w = world({ videoMs: 1000, faces: () => [alice, bob, stranger] });
 
     // When the processor analyses them, searching every face of every frame (no reuse across frames)
-    await run(w, undefined, { settings: { ...settings, searchReuseSeconds: 0 } });
+    await run(w, undefined, { settings: { ...settings, searchRefreshSeconds: 0 } });
 
     // Then each face is matched to its own person (the whole frame would have matched bob three times)
     expect(w.sink.records).toHaveLength(5);
@@ -286,21 +286,21 @@ describe('analyseVideoSlice', () => {
     expect(cursors).toEqual([...cursors].sort((a, b) => a - b));
   });
 
-  describe('reusing a tracked face\'s search (searchReuseSeconds)', () => {
+  describe('reusing a tracked face\'s search (searchRefreshSeconds)', () => {
     const matchedOf = (record: (typeof CollectingSink.prototype.records)[number]['record']) =>
       record.FaceSearchResponse.map((f) => f.MatchedFaces.map((m) => ({ FaceId: m.Face.FaceId, ExternalImageId: m.Face.ExternalImageId, Similarity: m.Similarity })));
 
-    it('searches each face once per second of a visit and writes the real result of that search in every record', async () => {
+    it('searches each face once per visit by default, and writes the real result of that search in every record', async () => {
       // Given 3 s of video of two known people and a stranger standing still
       const w = world({ videoMs: 3000, faces: () => [alice, bob, stranger] });
 
-      // When the processor runs with the default reuse (1 s)
+      // When the processor runs with the default refresh (30 s)
       const result = await run(w);
 
-      // Then each face is searched at 0 s, 1 s and 2 s of video only (3 faces × 3), not in all 15 frames
+      // Then each face is searched once, in the first frame (3 searches), not in all 15 frames
       expect(w.sink.records).toHaveLength(15);
-      expect(w.analyzer.searches).toHaveLength(9);
-      expect(result).toMatchObject({ facesFound: 45, facesSearched: 9, searchesReused: 36 });
+      expect(w.analyzer.searches).toHaveLength(3);
+      expect(result).toMatchObject({ facesFound: 45, facesSearched: 3, searchesReused: 42 });
       // and every record carries the matches of those searches: same faces, same similarities
       const searched = w.analyzer.searches.slice(0, 3).map((s) => s.faces[0].person);
       expect(searched).toEqual(['alice', 'bob', null]);
@@ -311,6 +311,17 @@ describe('analyseVideoSlice', () => {
           [],
         ]);
       }
+    });
+
+    it('searches a face that stays in view again every searchRefreshSeconds', async () => {
+      // Given 3 s of video of the same three people, and a refresh of 1 s
+      const w = world({ videoMs: 3000, faces: () => [alice, bob, stranger] });
+
+      const result = await run(w, undefined, { settings: { ...settings, searchRefreshSeconds: 1 } });
+
+      // Then each face is searched at 0 s, 1 s and 2 s of video only (3 faces × 3)
+      expect(w.analyzer.searches).toHaveLength(9);
+      expect(result).toMatchObject({ facesFound: 45, facesSearched: 9, searchesReused: 36 });
     });
 
     it('searches a face that comes into view at once, while the faces already tracked reuse theirs', async () => {
@@ -359,14 +370,14 @@ describe('analyseVideoSlice', () => {
       expect(new Set(w.snapshots.keys).size).toBe(10);
     });
 
-    it('searches every face of every frame with searchReuseSeconds 0, and refuses a negative reuse', async () => {
+    it('searches every face of every frame with searchRefreshSeconds 0, and refuses a negative reuse', async () => {
       const w = world({ videoMs: 1000, faces: () => [alice, stranger] });
 
-      const result = await run(w, undefined, { settings: { ...settings, searchReuseSeconds: 0 } });
+      const result = await run(w, undefined, { settings: { ...settings, searchRefreshSeconds: 0 } });
 
       expect(w.analyzer.searches).toHaveLength(10);
       expect(result).toMatchObject({ facesSearched: 10, searchesReused: 0 });
-      await expect(run(w, undefined, { settings: { ...settings, searchReuseSeconds: -1 } })).rejects.toThrow('searchReuseSeconds -1 must be from 0 (search every frame) to 60');
+      await expect(run(w, undefined, { settings: { ...settings, searchRefreshSeconds: -1 } })).rejects.toThrow('searchRefreshSeconds -1 must be from 0 (search every frame) to 60');
     });
   });
 });

@@ -10,7 +10,7 @@ import {
 } from '../../../shared/domain/face-tracker';
 import type { BoundingBox } from '../../../shared/domain/model';
 
-const settings: TrackerSettings = { ...DEFAULT_TRACKER_SETTINGS, reuseMs: 1000, maxGapMs: 1000, maxReuses: 10 };
+const settings: TrackerSettings = { ...DEFAULT_TRACKER_SETTINGS, reuseMs: 1000, maxGapMs: 1000, maxReuses: 10, minIouWithSearchedBox: 0.3 };
 const box = (Left: number, Top = 0.3, Width = 0.2, Height = 0.3): BoundingBox => ({ Left, Top, Width, Height });
 const shift = (b: BoundingBox, dx: number): BoundingBox => ({ ...b, Left: b.Left + dx });
 

@@ -1,4 +1,4 @@
-/** Image quality measures on a grey face crop (pure functions, unit-tested). */
+/** Image quality measures on a grey face crop (pure functions, unit-tested): the self processor's detector and the local Rekognition both use them. */
 
 export function meanOf(values: ArrayLike<number>): number {
   let s = 0;
