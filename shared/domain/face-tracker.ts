@@ -11,8 +11,14 @@ import type { BoundingBox } from './model';
 export interface TrackerSettings {
   /** How long a search result is reused for its track (ms of video); 0 turns reuse off (every face searched). */
   reuseMs: number;
-  /** A face continues a track of the previous analysed frame when their boxes overlap at least this much. */
+  /** A face continues a track of the previous analysed frame when their boxes overlap at least this much... */
   minIou: number;
+  /**
+   * ...or when its centre moved less than this many face widths and its size changed less than 2×: a person
+   * walking past at 5 frames/s moves most of a face width between frames, so boxes alone would not overlap.
+   * 0 pairs by overlap only.
+   */
+  maxCentreShift: number;
   /** A track not seen for longer than this (ms of video) has ended: its face is new if it comes back. */
   maxGapMs: number;
   /** A track is searched again after this many reuses in a row, however young its result. */
@@ -41,12 +47,20 @@ export interface TrackerSettings {
 export const DEFAULT_TRACKER_SETTINGS: TrackerSettings = {
   reuseMs: 30_000,
   minIou: 0.5,
+  maxCentreShift: 1.2,
   maxGapMs: 1_000,
   maxReuses: Number.POSITIVE_INFINITY,
   minIouWithSearchedBox: 0,
   betterViewAreaRatio: 1.8,
   maxAppearanceChange: 0.6,
 };
+
+/** How far a box's centre is from another's, in widths of the wider of the two. */
+function centreShift(a: BoundingBox, b: BoundingBox): number {
+  const dx = a.Left + a.Width / 2 - (b.Left + b.Width / 2);
+  const dy = a.Top + a.Height / 2 - (b.Top + b.Height / 2);
+  return Math.hypot(dx, dy) / Math.max(a.Width, b.Width, 1e-9);
+}
 
 /** A face's appearance: a small grey thumbnail of its box, normalised (zero mean, unit variance). */
 export type Signature = readonly number[];
@@ -128,6 +142,12 @@ export function decideFaces<R>(
     continuing.forEach((track, t) => {
       const iou = intersectionOverUnion(box, track.box);
       if (iou >= settings.minIou) pairs.push({ face, track: t, iou });
+      else {
+        // Nearby and about the same size: the same face, moved; ranked below every overlapping pair.
+        const shift = centreShift(box, track.box);
+        const sizeRatio = (box.Width * box.Height) / (track.box.Width * track.box.Height);
+        if (shift < settings.maxCentreShift && sizeRatio > 0.5 && sizeRatio < 2) pairs.push({ face, track: t, iou: (settings.minIou * (1 - shift / settings.maxCentreShift)) / 2 });
+      }
     }),
   );
   const candidatesOfFace = new Map<number, number>();

@@ -12,7 +12,6 @@ import sharp from 'sharp';
 import type { DetectedFaceInput } from '../domain/frame-analysis';
 import { laplacianVariance, meanOf, sharpnessFromVariance } from './quality';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 type Any = any;
 type Point = [number, number];
 
@@ -57,9 +56,7 @@ export class HumanFaceDetector {
       (globalThis as Any).fetch = localFetch;
       try {
         // Human's package exports map hides its Node wasm build: required by path, bundled by esbuild.
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { Human } = require('../../node_modules/@vladmandic/human/dist/human.node-wasm.js');
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
         const wasm = require('@tensorflow/tfjs-backend-wasm');
         wasm.setThreadsCount?.(1);
         wasm.setWasmPaths(wasmDir);

@@ -19,7 +19,9 @@ import type {
   SearchOptions,
   SliceProgress,
   SnapshotStore,
+  FrameThumbnail,
 } from '../../shared/use-cases/analyse-video-slice';
+import { THUMBNAIL_HEIGHT, THUMBNAIL_WIDTH } from '../../shared/use-cases/analyse-video-slice';
 
 export interface FakeFace {
   box: BoundingBox;
@@ -213,5 +215,29 @@ export class ScriptedProgress implements ProgressPort {
     if (this.checkpoints.length >= this.stopAfterCheckpoints) return false;
     this.checkpoints.push(progress);
     return true;
+  }
+}
+
+/**
+ * A cropper that also draws each fake frame's thumbnail (for the motion gate): background grey 60 plus `light`,
+ * each face's box filled with 200. Frames are FRAME_WIDTH pixels wide.
+ */
+export class FakeThumbnailCropper extends FakeCropper {
+  static readonly FRAME_WIDTH = 640;
+  thumbnails = 0;
+  constructor(private readonly light: (frame: { faces: FakeFace[] }) => number = () => 0) {
+    super();
+  }
+
+  async thumbnail(frame: Uint8Array): Promise<FrameThumbnail> {
+    this.thumbnails += 1;
+    const decoded = decodeImage(frame);
+    const grey = new Uint8Array(THUMBNAIL_WIDTH * THUMBNAIL_HEIGHT).fill(60 + this.light(decoded));
+    for (const { box } of decoded.faces) {
+      for (let y = Math.floor(box.Top * THUMBNAIL_HEIGHT); y < Math.ceil((box.Top + box.Height) * THUMBNAIL_HEIGHT); y++) {
+        for (let x = Math.floor(box.Left * THUMBNAIL_WIDTH); x < Math.ceil((box.Left + box.Width) * THUMBNAIL_WIDTH); x++) grey[y * THUMBNAIL_WIDTH + x] = 200;
+      }
+    }
+    return { width: FakeThumbnailCropper.FRAME_WIDTH, height: 480, grey };
   }
 }

@@ -1,4 +1,4 @@
-import { ProcessorFailure, ProcessorSettingsError, analyseVideoSlice, type ProcessorSettings } from '../../../shared/use-cases/analyse-video-slice';
+import { ProcessorFailure, ProcessorSettingsError, THUMBNAIL_HEIGHT, THUMBNAIL_WIDTH, analyseVideoSlice, thumbnailChange, type ProcessorSettings } from '../../../shared/use-cases/analyse-video-slice';
 import { snapshotKey } from '../../../shared/domain/snapshot-key';
 import {
   CollectingSink,
@@ -6,6 +6,7 @@ import {
   FakeAnalyzer,
   FakeCropper,
   FakeFrameSource,
+  FakeThumbnailCropper,
   ScriptedProgress,
   VirtualClock,
   type FakeFace,
@@ -56,6 +57,9 @@ const run = (w: ReturnType<typeof world>, progress = new ScriptedProgress(), ext
 
 const frameTimeMs = (r: { record: { InputInformation: { KinesisVideo: { ProducerTimestamp: number; FrameOffsetInSeconds: number } } } }) =>
   Math.round((r.record.InputInformation.KinesisVideo.ProducerTimestamp + r.record.InputInformation.KinesisVideo.FrameOffsetInSeconds) * 1000);
+
+const matchedOf = (record: (typeof CollectingSink.prototype.records)[number]['record']) =>
+  record.FaceSearchResponse.map((f) => f.MatchedFaces.map((m) => ({ FaceId: m.Face.FaceId, ExternalImageId: m.Face.ExternalImageId, Similarity: m.Similarity })));
 
 describe('analyseVideoSlice', () => {
   it('samples the live video at the configured rate and places each frame in its fragment', async () => {
@@ -287,8 +291,6 @@ describe('analyseVideoSlice', () => {
   });
 
   describe('reusing a tracked face\'s search (searchRefreshSeconds)', () => {
-    const matchedOf = (record: (typeof CollectingSink.prototype.records)[number]['record']) =>
-      record.FaceSearchResponse.map((f) => f.MatchedFaces.map((m) => ({ FaceId: m.Face.FaceId, ExternalImageId: m.Face.ExternalImageId, Similarity: m.Similarity })));
 
     it('searches each face once per visit by default, and writes the real result of that search in every record', async () => {
       // Given 3 s of video of two known people and a stranger standing still
@@ -378,6 +380,72 @@ describe('analyseVideoSlice', () => {
       expect(w.analyzer.searches).toHaveLength(10);
       expect(result).toMatchObject({ facesSearched: 10, searchesReused: 0 });
       await expect(run(w, undefined, { settings: { ...settings, searchRefreshSeconds: -1 } })).rejects.toThrow('searchRefreshSeconds -1 must be from 0 (search every frame) to 60');
+    });
+  });
+
+  describe('the motion gate and faces too small to identify', () => {
+    const gated = (options: Parameters<typeof world>[0], light?: (frame: { faces: FakeFace[] }) => number) => {
+      const w = world(options);
+      return { ...w, cropper: new FakeThumbnailCropper(light) };
+    };
+
+    it('given nobody moving, when the processor runs, then the detector runs once per maxGatedMs and every frame still has its record with the faces', async () => {
+      // Given 3 s of one person standing still
+      const w = gated({ videoMs: 3000, faces: () => [alice] });
+
+      const result = await run(w);
+
+      // Then one detection (the first frame), 15 records each naming alice, one search
+      expect(w.cropper.thumbnails).toBe(15);
+      expect(w.analyzer.detectCalls).toHaveLength(1);
+      expect(w.sink.records).toHaveLength(15);
+      expect(result).toMatchObject({ facesFound: 15, facesSearched: 1 });
+      for (const { record } of w.sink.records) expect(matchedOf(record)).toEqual([[{ FaceId: 'face-alice', ExternalImageId: 'alice', Similarity: 99.1 }]]);
+    });
+
+    it('given the light slowly changing over an empty scene, when the processor runs, then the gate still skips the detector', async () => {
+      const w = gated({ videoMs: 3000, faces: () => [] }, () => Math.round(w.clock.ms / 200) % 40);
+
+      await run(w);
+
+      expect(w.analyzer.detectCalls.length).toBeLessThanOrEqual(1);
+      expect(w.sink.records).toHaveLength(15);
+    });
+
+    it('given a person walking in, when the processor runs, then the detector runs on the change and the person is searched at once', async () => {
+      // Given an empty doorway, then bob from 1 s on
+      const w = gated({ videoMs: 2000, faces: (ms) => (ms - VIDEO_START < 1000 ? [] : [bob]) });
+
+      await run(w);
+
+      expect(w.analyzer.detectCalls).toEqual([0, 1]);
+      const first = w.sink.records.findIndex(({ record }) => record.FaceSearchResponse.length === 1);
+      expect(frameTimeMs(w.sink.records[first])).toBe(VIDEO_START + 1000);
+      expect(w.analyzer.searches.map((s) => s.faces[0].person)).toEqual(['bob']);
+    });
+
+    it('given a face narrower than minFacePixels, when the processor runs, then it is recorded unmatched and never searched', async () => {
+      // Given alice at 0.1 of a 640 px frame (64 px) and a far stranger at 0.05 (32 px)
+      const far: FakeFace = { person: 'carol', box: { Left: 0.8, Top: 0.1, Width: 0.05, Height: 0.07 } };
+      const w = gated({ videoMs: 1000, faces: () => [alice, far] });
+
+      await run(w);
+
+      expect(w.analyzer.searches.map((s) => s.faces.map((f) => f.person))).toEqual([['alice']]);
+      for (const { record } of w.sink.records) expect(matchedOf(record).map((m) => m.length)).toEqual([1, 0]);
+      // with a lower bound, the far face is searched too
+      const near = gated({ videoMs: 1000, faces: () => [alice, far] });
+      await run(near, undefined, { settings: { ...settings, minFacePixels: 30 } });
+      expect(near.analyzer.searches.map((s) => s.faces[0].person).sort()).toEqual(['alice', 'carol']);
+    });
+
+    it('measures change as the largest cell difference once the mean brightness change is taken out', () => {
+      const flat = (v: number) => ({ width: 640, height: 480, grey: new Uint8Array(THUMBNAIL_WIDTH * THUMBNAIL_HEIGHT).fill(v) });
+      expect(thumbnailChange(flat(60), flat(90))).toBe(0);
+      const spot = flat(60);
+      spot.grey[100] = 120;
+      expect(thumbnailChange(spot, flat(60))).toBeCloseTo(60 - 60 / (THUMBNAIL_WIDTH * THUMBNAIL_HEIGHT), 5);
+      expect(thumbnailChange(flat(60), { ...flat(60), width: 320 })).toBe(Infinity);
     });
   });
 });

@@ -133,4 +133,17 @@ describe('face tracker', () => {
     const decisions = decideFaces(state, [box(0.2)], 0, settings);
     expect(() => advanceTracks(state, [box(0.2)], 0, decisions, [undefined])).toThrow('face 0 was to be searched but has no search result');
   });
+
+  it('with the defaults, follows a face walking across the frame with one search, and searches again for a clearly closer view', () => {
+    // Given a face walking from left to right, 200 ms apart, then walking up to the camera (growing box)
+    const walking = Array.from({ length: 12 }, (_, k) => ({ ms: k * 200, boxes: [box(0.05 + k * 0.05, 0.3, 0.1, 0.15)] }));
+    const closer = [1.3, 1.6, 1.9].map((f, k) => ({ ms: 2400 + k * 200, boxes: [box(0.6, 0.3 - (f - 1) * 0.05, 0.1 * f, 0.15 * f)] }));
+
+    const out = track([...walking, ...closer], { settings: DEFAULT_TRACKER_SETTINGS });
+
+    // Then one search for the whole walk (boxes overlap frame to frame), and one more when its area is 1.8× the searched one
+    expect(out.map((f) => f.actions[0])).toEqual([...['search'], ...Array(11).fill('reuse'), 'reuse', 'search', 'reuse']);
+    expect(new Set(out.map((f) => f.ids[0])).size).toBe(1);
+  });
 });
+
