@@ -16,6 +16,36 @@ export interface GatewayOptions {
   /** Base URL of each backend, by SigV4 service name. */
   services: Partial<Record<ServiceName, string>>;
   onError?: (error: unknown) => void;
+  /** Sees every completed request/response pair (bodies up to OBSERVED_BODY_BYTES; media streams without them). */
+  observe?: (exchange: Exchange) => void;
+}
+
+/** One request through the gateway, as the usage meter reads it. */
+export interface Exchange {
+  service: ServiceName;
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  requestBody: Buffer;
+  status: number;
+  responseBody: Buffer;
+}
+
+/** Bodies larger than this are not kept for the observer (media uploads and downloads): only their size counts. */
+const OBSERVED_BODY_BYTES = 16 * 1024 * 1024;
+const MEDIA_STREAM = /^\/(putMedia|getMedia)\b/;
+
+/** Collects a stream's chunks up to a cap, counting all bytes. */
+function collector() {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  return {
+    add(chunk: Buffer) {
+      bytes += chunk.length;
+      if (bytes <= OBSERVED_BODY_BYTES) chunks.push(chunk);
+    },
+    body: () => (bytes <= OBSERVED_BODY_BYTES ? Buffer.concat(chunks) : Buffer.alloc(0)),
+  };
 }
 
 export interface Gateway {
@@ -92,10 +122,30 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const headers = { ...req.headers };
     // The backend answers 100-continue itself when needed; the client already got ours.
     delete headers.expect;
+    const observed = options.observe && !MEDIA_STREAM.test(url.pathname) ? { request: collector(), response: collector() } : undefined;
+    if (observed) req.on('data', (chunk: Buffer) => observed.request.add(chunk));
     const forward = http.request(
       { host: target.hostname, port: target.port, method: req.method, path: req.url, headers },
       (upstream) => {
         res.writeHead(upstream.statusCode ?? 502, upstream.statusMessage, upstream.headers);
+        if (observed) {
+          upstream.on('data', (chunk: Buffer) => observed.response.add(chunk));
+          upstream.on('end', () => {
+            try {
+              options.observe!({
+                service,
+                method: req.method ?? 'GET',
+                url: req.url ?? '/',
+                headers: req.headers,
+                requestBody: observed.request.body(),
+                status: upstream.statusCode ?? 0,
+                responseBody: observed.response.body(),
+              });
+            } catch (error) {
+              onError(error);
+            }
+          });
+        }
         upstream.pipe(res);
         upstream.on('error', (error) => {
           onError(error);

@@ -19,6 +19,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { startKinesisVideoServer } from '../kinesis-video/server';
 import { startRekognitionServer } from '../rekognition/server';
 import { startGateway } from '../gateway/server';
+import { UsageMeter } from '../usage/meter';
 import { startSnsServer, type Subscription } from '../sns/server';
 import { startSqsServer } from '../sqs/server';
 import { assertPortFree, startDynamoDb, startKinesis, startMailCatcher, startS3, type Running } from './backends';
@@ -103,6 +104,8 @@ export interface LocalStack {
   invoke(functionId: string, event: unknown): ReturnType<LocalFunction['invoke']>;
   /** Resolves when every S3 notification in flight has been handled. */
   notificationsIdle(): Promise<void>;
+  /** The billable units of every request through the endpoint so far (local/usage/meter.ts). */
+  usage: UsageMeter;
   stop(): Promise<void>;
 }
 
@@ -201,7 +204,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const packaging = packageService({ root, buildDir: path.join(dataDir, 'build'), stage: LOCAL_STAGE, region, params: options.params, log: debug });
 
     // 2. The single endpoint first, so every service can be told its public URL.
-    const gateway = await startGateway({ port: gatewayPort, host: endpointHost, services: {}, onError: (e) => debug(`gateway: ${String(e)}`) });
+    const usage = new UsageMeter();
+    const gateway = await startGateway({ port: gatewayPort, host: endpointHost, services: {}, onError: (e) => debug(`gateway: ${String(e)}`), observe: usage.observe });
     closers.push(() => gateway.close());
     const endpoint = gateway.url;
 
@@ -710,6 +714,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         return fn.invoke(event);
       },
       notificationsIdle: () => router.idle(),
+      usage,
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {
