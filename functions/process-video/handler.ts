@@ -18,7 +18,7 @@ import { env, loadConfig } from '../../shared/config';
 import { PermanentInputError } from '../../shared/errors';
 import { logger, metrics } from '../../shared/observability';
 import { runProcessorWorker, DEFAULT_WORKER_TIMING, type WorkerDependencies, type WorkerOutcome } from '../../shared/use-cases/run-processor-worker';
-import type { ProcessorSettings } from '../../shared/use-cases/analyse-video-slice';
+import type { ProcessorSettings } from '../../shared/use-cases/processor-settings';
 import { processorWorkerEnv } from './settings';
 
 /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MAX_SAMPLING_FPS, MIN_SAMPLING_FPS } from '../../shared/domain/frame-analysis';
 import { envBool as bool } from '../../shared/config';
-import { DEFAULT_MIN_FACE_PIXELS, DEFAULT_SEARCH_REFRESH_SECONDS, MAX_SEARCH_REFRESH_SECONDS } from '../../shared/use-cases/analyse-video-slice';
+import { DEFAULT_MIN_FACE_PIXELS, DEFAULT_SEARCH_REFRESH_SECONDS, MAX_SEARCH_REFRESH_SECONDS } from '../../shared/use-cases/processor-settings';
 
 /** Environment of the processor worker (serverless.yml, function processVideo). */
 export const processorWorkerEnv = {

@@ -8,6 +8,7 @@ import { ID, tagsElement, readId, readSize } from './ebml';
 import { FrameCache, decodeFile, type CachedFragment, type CachedFrame } from './frames';
 import { PutMediaSession, fragmentKey, type Ack, type SessionOptions } from './ingest';
 import { Store, cmpNumber, type FragmentMeta, type StreamRecord } from './store';
+import { Semaphore } from '../../shared/concurrency';
 import { decodePageToken, encodePageToken } from '../../shared/domain/page-token';
 
 export interface ServiceOptions {
@@ -91,23 +92,6 @@ function streamInfo(r: StreamRecord): Json {
   };
 }
 
-/** Limits concurrent ffmpeg cold decodes (2 cores). */
-class Semaphore {
-  private queue: (() => void)[] = [];
-  private active = 0;
-  constructor(private readonly max: number) {}
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.max) await new Promise<void>((r) => this.queue.push(r));
-    this.active++;
-    try {
-      return await fn();
-    } finally {
-      this.active--;
-      this.queue.shift()?.();
-    }
-  }
-}
-
 interface Located {
   meta: FragmentMeta;
   live: boolean;
@@ -121,6 +105,7 @@ export class KinesisVideoService {
   private readonly sessions = new Map<string, Set<PutMediaSession>>();
   private readonly hot = new Map<string, number>();
   private readonly decoding = new Map<string, Promise<CachedFragment>>();
+  /** Limits concurrent ffmpeg cold decodes (2 cores). */
   private readonly coldDecodes = new Semaphore(2);
   private readonly timer: NodeJS.Timeout;
   readonly liveDecode: 'on-demand' | 'always' | 'never';

@@ -20,15 +20,9 @@ import { faceAnalyzer, type FaceDetectorChoice } from '../../shared/composition/
 import { SharpFaceCropper } from '../../shared/adapters/sharp-face-cropper';
 import type { TimestampDomain } from '../../shared/domain/frame-analysis';
 import { videoStreamName } from '../../shared/domain/sighting';
-import {
-  analyseVideoSlice,
-  type Clock,
-  type ProcessorSettings,
-  type SliceDependencies,
-  type SliceLogger,
-  type SliceResult,
-  type SliceTuning,
-} from '../../shared/use-cases/analyse-video-slice';
+import { analyseVideoSlice, type SliceResult } from '../../shared/use-cases/analyse-video-slice';
+import { type Clock, type SliceDependencies, type SliceLogger } from '../../shared/use-cases/processor-ports';
+import { type ProcessorSettings, type SliceTuning } from '../../shared/use-cases/processor-settings';
 
 export type SlicePorts = Omit<SliceDependencies, 'progress' | 'clock' | 'logger'>;
 

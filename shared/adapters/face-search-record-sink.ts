@@ -1,5 +1,5 @@
 import { PutRecordsCommand, type KinesisClient, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
-import type { OutgoingRecord, RecordSink } from '../use-cases/analyse-video-slice';
+import type { OutgoingRecord, RecordSink } from '../use-cases/processor-ports';
 
 /** PutRecords takes at most 500 entries and 5 MiB per call. */
 const MAX_ENTRIES = 500;

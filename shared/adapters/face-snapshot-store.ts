@@ -1,5 +1,5 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { SnapshotStore } from '../use-cases/analyse-video-slice';
+import type { SnapshotStore } from '../use-cases/processor-ports';
 
 /** JPEG snapshots of faces in the faces bucket (keys from shared/domain/snapshot-key.ts). */
 export class S3FaceSnapshotStore implements SnapshotStore {

@@ -5,7 +5,7 @@ import {
   type KinesisVideoArchivedMediaClient,
 } from '@aws-sdk/client-kinesis-video-archived-media';
 import type { TimestampDomain, VideoFragment } from '../domain/frame-analysis';
-import type { FrameSource, SampledFrame } from '../use-cases/analyse-video-slice';
+import type { FrameSource, SampledFrame } from '../use-cases/processor-ports';
 
 export interface KinesisVideoFramesOptions {
   streamName: string;

@@ -1,7 +1,7 @@
 import { DetectFacesCommand, SearchFacesByImageCommand, type RekognitionClient } from '@aws-sdk/client-rekognition';
 import type { DetectedFaceInput } from '../domain/frame-analysis';
 import type { BoundingBox } from '../domain/model';
-import type { FaceAnalyzer, FaceSearchResult, SearchOptions } from '../use-cases/analyse-video-slice';
+import type { FaceAnalyzer, FaceSearchResult, SearchOptions } from '../use-cases/processor-ports';
 
 /** DetectFaces with the DEFAULT attributes (box, confidence, five landmarks, pose, quality) and SearchFacesByImage. */
 export class RekognitionFaceAnalyzer implements FaceAnalyzer {

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { signatureOf, type Signature } from '../domain/face-tracker';
 import type { BoundingBox } from '../domain/model';
-import { THUMBNAIL_HEIGHT, THUMBNAIL_WIDTH, type FaceCrop, type FaceCropper, type FrameThumbnail } from '../use-cases/analyse-video-slice';
+import { THUMBNAIL_HEIGHT, THUMBNAIL_WIDTH, type FaceCrop, type FaceCropper, type FrameThumbnail } from '../use-cases/processor-ports';
 
 /** Rekognition refuses images under 80 px a side; small faces are scaled up to this. */
 const MIN_SIDE = 160;

@@ -1,7 +1,7 @@
 import type { RekognitionClient } from '@aws-sdk/client-rekognition';
 import { RekognitionFaceAnalyzer } from '../adapters/rekognition-face-analyzer';
 import { HumanFaceDetector } from '../face-detector/human-face-detector';
-import type { FaceAnalyzer } from '../use-cases/analyse-video-slice';
+import type { FaceAnalyzer } from '../use-cases/processor-ports';
 
 /** processorFaceDetector: `local` finds faces in the worker itself, `rekognition` pays DetectFaces for every frame. */
 export type FaceDetectorChoice = 'local' | 'rekognition';

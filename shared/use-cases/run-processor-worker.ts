@@ -1,13 +1,7 @@
-import {
-  ProcessorFailure,
-  analyseVideoSlice,
-  type Clock,
-  type ProcessorSettings,
-  type SliceDependencies,
-  type SliceLogger,
-  type SliceResult,
-  type SliceTuning,
-} from './analyse-video-slice';
+import { ProcessorFailure } from './processor-errors';
+import { analyseVideoSlice, type SliceResult } from './analyse-video-slice';
+import { type Clock, type SliceDependencies, type SliceLogger } from './processor-ports';
+import { type ProcessorSettings, type SliceTuning } from './processor-settings';
 
 /**
  * One run of the self-managed processor's worker for one camera: take the camera's lease, analyse video

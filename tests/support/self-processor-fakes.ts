@@ -5,23 +5,8 @@
  */
 import type { DetectedFaceInput, VideoFragment } from '../../shared/domain/frame-analysis';
 import type { BoundingBox } from '../../shared/domain/model';
-import type {
-  Clock,
-  FaceAnalyzer,
-  FaceCrop,
-  FaceCropper,
-  FaceSearchResult,
-  FrameSource,
-  OutgoingRecord,
-  ProgressPort,
-  RecordSink,
-  SampledFrame,
-  SearchOptions,
-  SliceProgress,
-  SnapshotStore,
-  FrameThumbnail,
-} from '../../shared/use-cases/analyse-video-slice';
-import { THUMBNAIL_HEIGHT, THUMBNAIL_WIDTH } from '../../shared/use-cases/analyse-video-slice';
+import type { Clock, FaceAnalyzer, FaceCrop, FaceCropper, FaceSearchResult, FrameSource, OutgoingRecord, ProgressPort, RecordSink, SampledFrame, SearchOptions, SliceProgress, SnapshotStore, FrameThumbnail } from '../../shared/use-cases/processor-ports';
+import { THUMBNAIL_HEIGHT, THUMBNAIL_WIDTH } from '../../shared/use-cases/processor-ports';
 
 export interface FakeFace {
   box: BoundingBox;

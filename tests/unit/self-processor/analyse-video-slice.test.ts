@@ -1,4 +1,8 @@
-import { ProcessorFailure, ProcessorSettingsError, THUMBNAIL_HEIGHT, THUMBNAIL_WIDTH, analyseVideoSlice, thumbnailChange, type ProcessorSettings } from '../../../shared/use-cases/analyse-video-slice';
+import { ProcessorFailure } from '../../../shared/use-cases/processor-errors';
+import { ProcessorSettingsError, type ProcessorSettings } from '../../../shared/use-cases/processor-settings';
+import { THUMBNAIL_HEIGHT, THUMBNAIL_WIDTH } from '../../../shared/use-cases/processor-ports';
+import { analyseVideoSlice } from '../../../shared/use-cases/analyse-video-slice';
+import { thumbnailChange } from '../../../shared/use-cases/analyse-frame';
 import { snapshotKey } from '../../../shared/domain/snapshot-key';
 import {
   CollectingSink,

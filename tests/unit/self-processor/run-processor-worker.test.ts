@@ -1,5 +1,5 @@
 import { runProcessorWorker, type Lease, type ProcessorStateItem, type ProcessorStateStore, type WorkerDependencies, type WorkerEvent } from '../../../shared/use-cases/run-processor-worker';
-import type { ProcessorSettings } from '../../../shared/use-cases/analyse-video-slice';
+import type { ProcessorSettings } from '../../../shared/use-cases/processor-settings';
 import { CollectingSink, FakeAnalyzer, FakeCropper, FakeFrameSource, VirtualClock } from '../../support/self-processor-fakes';
 
 const START = 1_700_000_000_000;

@@ -1,0 +1,281 @@
+import {
+  buildFaceSearchRecord,
+  locateFrame,
+  paddedCropRegion,
+  searchedTheSameFace,
+  type AnalysedFace,
+  type DetectedFaceInput,
+  type FaceMatchInput,
+  type FrameLocation,
+  type VideoFragment,
+} from '../domain/frame-analysis';
+import type { BoundingBox } from '../domain/model';
+import {
+  advanceTracks,
+  decideFaces,
+  type FaceDecision,
+  type Signature,
+  type TrackerSettings,
+  type TrackerState,
+} from '../domain/face-tracker';
+import { snapshotKey } from '../domain/snapshot-key';
+import type { FaceCrop, FaceSearchResult, FrameThumbnail, OutgoingRecord, SampledFrame, SliceDependencies } from './processor-ports';
+import { DEFAULT_MIN_FACE_PIXELS, type ProcessorSettings, type SliceTuning } from './processor-settings';
+import { FRAME_ERRORS } from './processor-errors';
+
+/**
+ * One frame of the self processor: the motion gate, finding its faces, deciding which to search (the tracker),
+ * searching them and building its record and snapshots. The window pipeline (analyse-video-slice.ts) feeds it.
+ */
+
+export interface AnalysedFrame {
+  /** The frame's time on the source's clock. */
+  frameMs: number;
+  outgoing: OutgoingRecord;
+  faces: number;
+  /** Faces searched with SearchFacesByImage / faces that reused their track's result. */
+  searched: number;
+  reused: number;
+}
+
+/** The face tracker of a slice: its settings and the tracks of the last analysed frame. */
+export interface Tracking {
+  settings: TrackerSettings;
+  /** A track's result is its search in flight: the next frame can reuse it before it has answered. */
+  state: TrackerState<Promise<FaceMatchInput[]>>;
+  /** The motion gate: the last frame the detector ran on (its thumbnail and faces), and the gate steps in order. */
+  gate: { key?: { frameMs: number; thumbnail: FrameThumbnail; detection: Promise<Detection | undefined> }; chain: Promise<void> };
+}
+
+/** What the motion gate decided for a frame, and the frame's pixel width when known. */
+export interface GateOutcome {
+  width?: number;
+  /** Nothing moved since this detection: reuse its faces. */
+  reuse?: Promise<Detection | undefined>;
+  /** The detector runs on this frame: resolve with its detection (the next unchanged frames reuse it). */
+  key?: (detection: Detection | undefined) => void;
+}
+
+/**
+ * The largest difference between two thumbnails' cells after removing the change of mean brightness (slow light
+ * changes and exposure shifts move every cell alike), in grey levels; sensor noise stays a few levels.
+ */
+export function thumbnailChange(a: FrameThumbnail, b: FrameThumbnail): number {
+  if (a.grey.length !== b.grey.length || a.width !== b.width || a.height !== b.height) return Infinity;
+  let meanA = 0;
+  let meanB = 0;
+  for (let i = 0; i < a.grey.length; i++) {
+    meanA += a.grey[i];
+    meanB += b.grey[i];
+  }
+  const shift = (meanA - meanB) / a.grey.length;
+  let largest = 0;
+  for (let i = 0; i < a.grey.length; i++) largest = Math.max(largest, Math.abs(a.grey[i] - b.grey[i] - shift));
+  return largest;
+}
+
+/** The gate's decision for one frame; run for the frames in time order, one at a time. */
+export async function gateFrame(frame: UsableFrame, tuning: SliceTuning, tracking: Tracking, deps: SliceDependencies): Promise<GateOutcome> {
+  if (!deps.cropper.thumbnail) return {};
+  let thumbnail: FrameThumbnail;
+  try {
+    thumbnail = await deps.cropper.thumbnail(frame.image);
+  } catch {
+    return {}; // an undecodable frame: the detector reports it
+  }
+  const key = tracking.gate.key;
+  if (
+    tuning.motionThreshold > 0 &&
+    key &&
+    frame.timestampMs > key.frameMs &&
+    frame.timestampMs - key.frameMs <= tuning.maxGatedMs &&
+    thumbnailChange(thumbnail, key.thumbnail) < tuning.motionThreshold
+  ) {
+    return { width: thumbnail.width, reuse: key.detection };
+  }
+  let resolveKey!: (detection: Detection | undefined) => void;
+  const detection = new Promise<Detection | undefined>((resolve) => (resolveKey = resolve));
+  tracking.gate.key = { frameMs: frame.timestampMs, thumbnail, detection };
+  return { width: thumbnail.width, key: resolveKey };
+}
+
+export type UsableFrame = SampledFrame & { image: Uint8Array };
+
+export interface Detection {
+  location: FrameLocation;
+  detected: DetectedFaceInput[];
+  /** Per detected face with a usable box, when faces are tracked and the cropper can tell. */
+  signatures?: (Signature | undefined)[];
+  /** The frame's width in pixels, when the motion gate read it. */
+  frameWidth?: number;
+  /** The faces are those of an earlier frame: nothing moved since (the motion gate). */
+  reused?: boolean;
+}
+
+/** An unchanged frame: the faces of the last detected frame, at this frame's own place in the stream. */
+export async function reuseDetection(
+  frame: UsableFrame,
+  key: Detection | undefined,
+  fragments: readonly VideoFragment[],
+  streamArn: string,
+  deps: SliceDependencies,
+): Promise<Detection | undefined> {
+  const location = locateFrame(streamArn, fragments, frame.timestampMs, deps.frames.domain);
+  if (!location) return undefined;
+  return { location, detected: key?.detected ?? [], signatures: key?.signatures, reused: true };
+}
+
+/** Where the frame sits and its faces; undefined when the frame cannot be analysed (logged). */
+export async function detectFrame(
+  frame: UsableFrame,
+  fragments: readonly VideoFragment[],
+  streamArn: string,
+  settings: ProcessorSettings,
+  deps: SliceDependencies,
+  tracked: boolean,
+): Promise<Detection | undefined> {
+  const location = locateFrame(streamArn, fragments, frame.timestampMs, deps.frames.domain);
+  if (!location) {
+    deps.logger?.warn('No listed fragment holds this frame: skipped', { camera: settings.camera, frameMs: frame.timestampMs });
+    return undefined;
+  }
+  let detected: DetectedFaceInput[];
+  try {
+    detected = await deps.analyzer.detectFaces(frame.image);
+  } catch (error) {
+    if (FRAME_ERRORS.has((error as Error).name)) {
+      deps.logger?.warn('Frame cannot be analysed: skipped', { camera: settings.camera, frameMs: frame.timestampMs, error: (error as Error).message });
+      return undefined;
+    }
+    throw error;
+  }
+  const signature = tracked && deps.cropper.signature?.bind(deps.cropper);
+  if (!signature) return { location, detected };
+  const signatures = await Promise.all(detected.map((face) => (validBox(face.BoundingBox) ? signature(frame.image, face.BoundingBox) : undefined)));
+  return { location, detected, signatures };
+}
+
+export const validBox = (box: DetectedFaceInput['BoundingBox']): box is BoundingBox =>
+  box !== undefined && [box.Left, box.Top, box.Width, box.Height].every(Number.isFinite);
+
+/**
+ * Searches the frame's faces (or reuses their tracks' results), then builds its record and keeps snapshots.
+ * `tracked` is called as soon as the tracks are updated: the next frame may then decide its own searches.
+ */
+export async function analyseFrame(
+  frame: UsableFrame,
+  { location, detected, signatures: allSignatures, frameWidth }: Detection,
+  settings: ProcessorSettings,
+  tuning: SliceTuning,
+  tracking: Tracking,
+  deps: SliceDependencies,
+  tracked: () => void,
+): Promise<AnalysedFrame> {
+  // Faces without a usable box cannot be searched or tracked, nor can faces too small or too blurred to identify:
+  // they are reported unmatched.
+  const identifiable = (face: DetectedFaceInput) =>
+    validBox(face.BoundingBox) &&
+    !(frameWidth !== undefined && face.BoundingBox.Width * frameWidth < (settings.minFacePixels ?? DEFAULT_MIN_FACE_PIXELS)) &&
+    !((face.Quality?.Sharpness ?? 100) < tuning.minSearchSharpness);
+  const trackable = detected.map((face, i) => ({ face, i })).filter(({ face }) => identifiable(face));
+  const boxes = trackable.map(({ face }) => face.BoundingBox as BoundingBox);
+  const signatures = trackable.map(({ i }) => allSignatures?.[i]);
+  const decisions = decideFaces(tracking.state, boxes, frame.timestampMs, tracking.settings, signatures);
+  const searches = trackable.map(({ face }, k) => (decisions[k].action === 'search' ? searchFace(frame.image, face, settings, tuning, deps) : undefined));
+  const results = searches.map((search) => {
+    const matches = search?.then((o) => o.matches);
+    // Awaited below (and by frames that reuse it); this only keeps a failure from being reported as unhandled.
+    matches?.catch(() => undefined);
+    return matches;
+  });
+  // The next frame decides its searches from these tracks now, without waiting for this frame's answers.
+  tracking.state = advanceTracks(tracking.state, boxes, frame.timestampMs, decisions, results, signatures);
+  tracked();
+
+  const outcomes = await Promise.all(searches);
+  const matchesOf = new Map<number, FaceMatchInput[]>();
+  const cropOf = new Map<number, FaceCrop | undefined>();
+  await Promise.all(
+    trackable.map(async ({ i }, k) => {
+      const decision: FaceDecision<Promise<FaceMatchInput[]>> = decisions[k];
+      // A reused face carries the real result of its track's last search (same faces, same similarities).
+      matchesOf.set(i, decision.action === 'reuse' ? await decision.track.result : outcomes[k]!.matches);
+      if (outcomes[k]) cropOf.set(i, outcomes[k]!.crop);
+    }),
+  );
+  const faces: AnalysedFace[] = detected.map((face, i) => ({ detected: face, matches: matchesOf.get(i) ?? [] }));
+  const record = buildFaceSearchRecord(location, faces);
+
+  if (deps.snapshots && settings.snapshots) {
+    const video = record.InputInformation.KinesisVideo;
+    await Promise.all(
+      detected.map(async (face, faceIndex) => {
+        if (!validBox(face.BoundingBox)) return;
+        // A reused face was not cropped for a search: cut its snapshot now (a few ms with sharp).
+        const crop = cropOf.has(faceIndex) ? cropOf.get(faceIndex) : await deps.cropper.crop(frame.image, paddedCropRegion(face.BoundingBox, tuning.cropPadding));
+        if (!crop) return;
+        const key = snapshotKey({
+          camera: settings.camera,
+          streamArn: video.StreamArn,
+          fragmentNumber: video.FragmentNumber,
+          frameOffsetInSeconds: video.FrameOffsetInSeconds,
+          faceIndex,
+        });
+        try {
+          await deps.snapshots!.put(key, crop.image);
+        } catch (error) {
+          // A missing snapshot loses a picture, not a sighting: the record still goes out.
+          deps.logger?.warn('Snapshot not stored', { key, error: (error as Error).message });
+        }
+      }),
+    );
+  }
+  const searched = decisions.filter((d) => d.action === 'search').length;
+  return {
+    frameMs: frame.timestampMs,
+    outgoing: { partitionKey: `${settings.camera}/${location.fragmentNumber}`, record },
+    faces: detected.length,
+    searched,
+    reused: decisions.length - searched,
+  };
+}
+
+/**
+ * SearchFacesByImage searches only the largest face of its image, so each face is searched in its own
+ * padded crop. If the searcher picked another face (a bigger neighbour inside the padding), the same face is
+ * searched again in a tight crop; if that still fails, the face is reported with no match rather than with
+ * someone else's.
+ */
+export async function searchFace(
+  frame: Uint8Array,
+  face: DetectedFaceInput,
+  settings: ProcessorSettings,
+  tuning: SliceTuning,
+  deps: SliceDependencies,
+): Promise<{ matches: FaceMatchInput[]; crop?: FaceCrop }> {
+  const box = face.BoundingBox;
+  if (!box || ![box.Left, box.Top, box.Width, box.Height].every(Number.isFinite)) return { matches: [] };
+  const detectedBox = box as BoundingBox;
+  const options = { collectionId: settings.collectionId, faceMatchThreshold: settings.faceMatchThreshold, maxFaces: settings.maxFaces };
+  // A second, tight crop only when the first one let a bigger neighbour in.
+  const paddings = tuning.cropPadding > TIGHT_PADDING ? [tuning.cropPadding, TIGHT_PADDING] : [tuning.cropPadding];
+  let firstCrop: FaceCrop | undefined;
+  for (const padding of paddings) {
+    const crop = await deps.cropper.crop(frame, paddedCropRegion(detectedBox, padding));
+    firstCrop ??= crop;
+    let result: FaceSearchResult | null;
+    try {
+      result = await deps.analyzer.searchFacesByImage(crop.image, options);
+    } catch (error) {
+      if (FRAME_ERRORS.has((error as Error).name)) return { matches: [], crop: firstCrop };
+      throw error;
+    }
+    if (!result) return { matches: [], crop: firstCrop };
+    if (searchedTheSameFace(crop.region, result.searchedFace, detectedBox)) return { matches: result.matches, crop: firstCrop };
+  }
+  deps.logger?.warn('SearchFacesByImage kept searching another face of the crop: face reported unmatched', { camera: settings.camera });
+  return { matches: [], crop: firstCrop };
+}
+
+const TIGHT_PADDING = 0.1;
+
