@@ -1,29 +1,20 @@
 import { z } from 'zod';
-import { MAX_SAMPLING_FPS, MIN_SAMPLING_FPS } from '../../shared/domain/frame-analysis';
 import { envBool as bool } from '../../shared/config';
-import { DEFAULT_MIN_FACE_PIXELS, DEFAULT_SEARCH_REFRESH_SECONDS, MAX_SEARCH_REFRESH_SECONDS } from '../../shared/use-cases/processor-settings';
+import { DEFAULT_MIN_FACE_PIXELS, DEFAULT_SEARCH_REFRESH_SECONDS, SETTING_BOUNDS } from '../../shared/use-cases/processor-settings';
 
 /** Environment of the processor worker (serverless.yml, function processVideo). */
 export const processorWorkerEnv = {
   PROCESSOR_STATE_TABLE: z.string().trim().min(1),
   /** Frames analysed per second of video; GetImages samples at most every 200 ms. */
-  PROCESSOR_SAMPLING_FPS: z.coerce
-    .number()
-    .min(MIN_SAMPLING_FPS, `must be at least ${MIN_SAMPLING_FPS} (one frame every 20 s)`)
-    .max(MAX_SAMPLING_FPS, `must be at most ${MAX_SAMPLING_FPS} (GetImages samples every 200 ms at most)`)
-    .default(5),
+  PROCESSOR_SAMPLING_FPS: z.coerce.number().pipe(SETTING_BOUNDS.samplingFps).default(5),
   /** Who finds the faces: `local` (the worker's own detector) or `rekognition` (DetectFaces on every analysed frame). */
   PROCESSOR_FACE_DETECTOR: z.enum(['local', 'rekognition']).default('local'),
   /** Faces narrower than this many pixels are recorded unmatched, not searched. */
-  PROCESSOR_MIN_FACE_PIXELS: z.coerce.number().int().min(0).max(1000).default(DEFAULT_MIN_FACE_PIXELS),
+  PROCESSOR_MIN_FACE_PIXELS: z.coerce.number().pipe(SETTING_BOUNDS.minFacePixels).default(DEFAULT_MIN_FACE_PIXELS),
   /** Seconds a face that stays in view reuses its last SearchFacesByImage result (0 = search every face of every frame). */
-  PROCESSOR_SEARCH_REFRESH_SECONDS: z.coerce
-    .number()
-    .min(0, 'must be at least 0 (0 searches every face of every frame)')
-    .max(MAX_SEARCH_REFRESH_SECONDS, `must be at most ${MAX_SEARCH_REFRESH_SECONDS}`)
-    .default(DEFAULT_SEARCH_REFRESH_SECONDS),
+  PROCESSOR_SEARCH_REFRESH_SECONDS: z.coerce.number().pipe(SETTING_BOUNDS.searchRefreshSeconds).default(DEFAULT_SEARCH_REFRESH_SECONDS),
   /** Matches kept per face (SearchFacesByImage MaxFaces). */
-  PROCESSOR_MAX_FACES: z.coerce.number().int().min(1).max(4096).default(5),
+  PROCESSOR_MAX_FACES: z.coerce.number().pipe(SETTING_BOUNDS.maxFaces).default(5),
   /** Frames analysed at once. */
   PROCESSOR_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(4),
   PROCESSOR_TIMESTAMPS: z.enum(['SERVER_TIMESTAMP', 'PRODUCER_TIMESTAMP']).default('SERVER_TIMESTAMP'),

@@ -1,7 +1,5 @@
-import {
-  MAX_SAMPLING_FPS,
-  MIN_SAMPLING_FPS,
-} from '../domain/frame-analysis';
+import { z } from 'zod';
+import { MAX_SAMPLING_FPS, MIN_SAMPLING_FPS } from '../domain/frame-analysis';
 
 /** The self processor's settings (per camera) and tuning (per deployment), with their bounds. */
 
@@ -17,9 +15,9 @@ export interface ProcessorSettings {
   /** Keep a JPEG of each face under snapshots/<camera>/ (shared/domain/snapshot-key.ts). */
   snapshots: boolean;
   /**
-   * A face tracked from the previous analysed frame (boxes overlapping) reuses its last SearchFacesByImage
-   * result for this long instead of being searched again (shared/domain/face-tracker.ts); 0 searches every
-   * face of every frame. Default DEFAULT_SEARCH_REFRESH_SECONDS.
+   * A face that stays in view (tracked from frame to frame) reuses its last SearchFacesByImage result for this
+   * long before it is searched again (shared/domain/face-tracker.ts); 0 searches every face of every frame.
+   * Default DEFAULT_SEARCH_REFRESH_SECONDS.
    */
   searchRefreshSeconds?: number;
   /** Faces narrower than this many pixels are recorded unmatched, not searched (too small to identify). Default 40. */
@@ -74,23 +72,42 @@ export class ProcessorSettingsError extends Error {
   override readonly name = 'ProcessorSettingsError';
 }
 
+/**
+ * The bounds of each setting, once: validateSettings checks a camera's settings with them, and the worker's
+ * environment (functions/process-video/settings.ts) parses its variables with the same schemas.
+ */
+export const SETTING_BOUNDS = {
+  samplingFps: z
+    .number()
+    .min(MIN_SAMPLING_FPS, `must be from ${MIN_SAMPLING_FPS} to ${MAX_SAMPLING_FPS} frames/s (GetImages samples every 200 ms at most)`)
+    .max(MAX_SAMPLING_FPS, `must be from ${MIN_SAMPLING_FPS} to ${MAX_SAMPLING_FPS} frames/s (GetImages samples every 200 ms at most)`),
+  faceMatchThreshold: z.number().min(0, 'must be from 0 to 100').max(100, 'must be from 0 to 100'),
+  maxFaces: z.number().int('must be an integer from 1 to 4096').min(1, 'must be an integer from 1 to 4096').max(4096, 'must be an integer from 1 to 4096'),
+  searchRefreshSeconds: z
+    .number()
+    .min(0, `must be from 0 (search every frame) to ${MAX_SEARCH_REFRESH_SECONDS}`)
+    .max(MAX_SEARCH_REFRESH_SECONDS, `must be from 0 (search every frame) to ${MAX_SEARCH_REFRESH_SECONDS}`),
+  minFacePixels: z
+    .number()
+    .int('must be an integer from 0 (search every face) to 1000')
+    .min(0, 'must be an integer from 0 (search every face) to 1000')
+    .max(1000, 'must be an integer from 0 (search every face) to 1000'),
+} as const;
+
 /** Throws ProcessorSettingsError naming what to fix. */
 export function validateSettings(settings: ProcessorSettings): ProcessorSettings {
+  const withDefaults = {
+    ...settings,
+    searchRefreshSeconds: settings.searchRefreshSeconds ?? DEFAULT_SEARCH_REFRESH_SECONDS,
+    minFacePixels: settings.minFacePixels ?? DEFAULT_MIN_FACE_PIXELS,
+  };
   const problems: string[] = [];
-  if (!(settings.samplingFps >= MIN_SAMPLING_FPS && settings.samplingFps <= MAX_SAMPLING_FPS))
-    problems.push(`samplingFps ${settings.samplingFps} must be from ${MIN_SAMPLING_FPS} to ${MAX_SAMPLING_FPS} frames/s (GetImages samples every 200 ms at most)`);
-  if (!(settings.faceMatchThreshold >= 0 && settings.faceMatchThreshold <= 100))
-    problems.push(`faceMatchThreshold ${settings.faceMatchThreshold} must be from 0 to 100`);
-  if (!(Number.isInteger(settings.maxFaces) && settings.maxFaces >= 1 && settings.maxFaces <= 4096))
-    problems.push(`maxFaces ${settings.maxFaces} must be an integer from 1 to 4096`);
+  for (const [key, schema] of Object.entries(SETTING_BOUNDS)) {
+    const value = withDefaults[key as keyof typeof SETTING_BOUNDS];
+    const checked = schema.safeParse(value);
+    if (!checked.success) problems.push(`${key} ${settings[key as keyof typeof SETTING_BOUNDS]} ${checked.error.issues[0].message}`);
+  }
   if (!settings.collectionId) problems.push('collectionId is empty');
-  const reuse = settings.searchRefreshSeconds ?? DEFAULT_SEARCH_REFRESH_SECONDS;
-  if (!(reuse >= 0 && reuse <= MAX_SEARCH_REFRESH_SECONDS))
-    problems.push(`searchRefreshSeconds ${settings.searchRefreshSeconds} must be from 0 (search every frame) to ${MAX_SEARCH_REFRESH_SECONDS}`);
-  const minFacePixels = settings.minFacePixels ?? DEFAULT_MIN_FACE_PIXELS;
-  if (!(Number.isInteger(minFacePixels) && minFacePixels >= 0 && minFacePixels <= 1000))
-    problems.push(`minFacePixels ${settings.minFacePixels} must be an integer from 0 (search every face) to 1000`);
   if (problems.length) throw new ProcessorSettingsError(`Bad processor settings for camera "${settings.camera}": ${problems.join('; ')}`);
-  return { ...settings, faceMatchThreshold: Math.max(MIN_FACE_MATCH_THRESHOLD, settings.faceMatchThreshold), searchRefreshSeconds: reuse, minFacePixels };
+  return { ...withDefaults, faceMatchThreshold: Math.max(MIN_FACE_MATCH_THRESHOLD, settings.faceMatchThreshold) };
 }
-

@@ -22,7 +22,7 @@ describe('processVideo handler', () => {
   it('fails at cold start with the variable to fix when the sampling rate is out of range', async () => {
     jest.resetModules();
     process.env.PROCESSOR_SAMPLING_FPS = '30';
-    await expect(import('../../../functions/process-video/handler')).rejects.toThrow('PROCESSOR_SAMPLING_FPS is invalid: must be at most 5');
+    await expect(import('../../../functions/process-video/handler')).rejects.toThrow('PROCESSOR_SAMPLING_FPS is invalid: must be from 0.05 to 5 frames/s');
     process.env.PROCESSOR_SAMPLING_FPS = '5';
   });
 });
