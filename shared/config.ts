@@ -61,6 +61,8 @@ export const env = {
     /** True when the processor keeps snapshots (self mode, set by serverless.yml); the managed processor keeps none. */
     PROCESSOR_SNAPSHOTS: bool.default(false),
     FACES_BUCKET: nonEmpty.optional(),
+    /** The processor's sampling rate: which frames keep snapshots of every face (shared/domain/snapshot-key.ts). */
+    PROCESSOR_SAMPLING_FPS: z.coerce.number().positive().default(5),
     /** Lifetime of a presigned snapshot link (serverless.yml param snapshotLinkSeconds); SigV4 allows at most 7 days. */
     SNAPSHOT_LINK_SECONDS: seconds.max(604_800).default(3600),
   },

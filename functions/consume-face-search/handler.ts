@@ -46,6 +46,7 @@ export const consumeFaceSearch = createFaceSearchConsumer({
     },
     cameraOf: cameraResolver(config.CAMERA_RESOURCES),
     snapshots,
+    samplingIntervalMs: Math.round(1000 / config.PROCESSOR_SAMPLING_FPS),
   },
   logger,
   metrics,

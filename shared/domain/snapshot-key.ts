@@ -21,3 +21,15 @@ export interface SnapshotKeyInputs {
 export function snapshotKey({ camera, streamArn, fragmentNumber, frameOffsetInSeconds, faceIndex }: SnapshotKeyInputs): string {
   return `${SNAPSHOT_PREFIX}${camera}/${sightingId(streamArn, fragmentNumber, frameOffsetInSeconds, faceIndex)}.jpg`;
 }
+
+/**
+ * Which frames keep a snapshot of every face: about one a second (the frames in the first sampling interval of
+ * each second of the record's frame time, ProducerTimestamp + FrameOffsetInSeconds as the sighting's seenAt), not
+ * all five: a PUT per face per frame was the largest cost of a camera once Rekognition is paid only to identify.
+ * The processor also keeps the snapshot of every face it searches (the first frame of a visit: the one that
+ * alerts). Both sides compute this from the record, so a sighting links a snapshot only where one exists.
+ */
+export function keepsSnapshot(frameTimeMs: number, samplingIntervalMs: number): boolean {
+  if (samplingIntervalMs >= 1000) return true;
+  return ((Math.round(frameTimeMs) % 1000) + 1000) % 1000 < samplingIntervalMs;
+}

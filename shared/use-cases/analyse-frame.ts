@@ -2,6 +2,7 @@ import {
   buildFaceSearchRecord,
   locateFrame,
   paddedCropRegion,
+  samplingIntervalMs,
   searchedTheSameFace,
   type AnalysedFace,
   type DetectedFaceInput,
@@ -18,7 +19,7 @@ import {
   type TrackerSettings,
   type TrackerState,
 } from '../domain/face-tracker';
-import { snapshotKey } from '../domain/snapshot-key';
+import { keepsSnapshot, snapshotKey } from '../domain/snapshot-key';
 import type { FaceCrop, FaceSearchResult, FrameThumbnail, OutgoingRecord, SampledFrame, SliceDependencies } from './processor-ports';
 import { DEFAULT_MIN_FACE_PIXELS, type ProcessorSettings, type SliceTuning } from './processor-settings';
 import { FRAME_ERRORS } from './processor-errors';
@@ -208,9 +209,12 @@ export async function analyseFrame(
 
   if (deps.snapshots && settings.snapshots) {
     const video = record.InputInformation.KinesisVideo;
+    // About one frame a second keeps every face's snapshot; a searched face keeps it in any frame (keepsSnapshot).
+    const everyFace = keepsSnapshot(Math.round((video.ProducerTimestamp + video.FrameOffsetInSeconds) * 1000), samplingIntervalMs(settings.samplingFps));
     await Promise.all(
       detected.map(async (face, faceIndex) => {
         if (!validBox(face.BoundingBox)) return;
+        if (!everyFace && !cropOf.get(faceIndex)) return;
         // A reused face was not cropped for a search: cut its snapshot now (a few ms with sharp).
         const crop = cropOf.has(faceIndex) ? cropOf.get(faceIndex) : await deps.cropper.crop(frame.image, paddedCropRegion(face.BoundingBox, tuning.cropPadding));
         if (!crop) return;

@@ -3,7 +3,7 @@ import { decideAlert, type AlertClaim, type AlertDecision, type AlertSettings, t
 import type { FaceSearchRecord } from '../domain/face-search-record';
 import type { AlertRules, Sighting } from '../domain/model';
 import { frameTimeMs, sightingsFromRecord, type SightingSettings } from '../domain/sighting';
-import { snapshotKey } from '../domain/snapshot-key';
+import { keepsSnapshot, snapshotKey } from '../domain/snapshot-key';
 import { UNKNOWN_PERSON } from '../tables';
 
 /** The sightings table, as the consumer writes it. */
@@ -46,6 +46,8 @@ export interface AlertPublisher {
 export interface SnapshotLinks {
   /** A URL that reads the object without credentials until it expires. */
   urlFor(key: string): Promise<string>;
+  /** Whether the snapshot was kept (the processor keeps one for every face it searches, beside its 1-a-second ones). */
+  exists(key: string): Promise<boolean>;
   /** How long a URL works, in seconds. */
   readonly lifetimeSeconds: number;
 }
@@ -65,8 +67,13 @@ export interface RecordSightingsSettings {
   alerts: AlertSettings;
   /** Video stream ARN → camera name. */
   cameraOf(streamArn: string): string;
-  /** The processor keeps a snapshot of every face (self mode): link each sighting to its key. */
+  /**
+   * The processor keeps snapshots (self mode): link the sightings of the frames that keep one (keepsSnapshot, at
+   * this sampling interval), and give an alert the snapshot of its own frame when the processor kept it.
+   */
   snapshots?: boolean;
+  /** The processor's sampling interval (1000 / processorSamplingFps). Default 200 ms. */
+  samplingIntervalMs?: number;
 }
 
 export type AlertOutcome =
@@ -110,18 +117,17 @@ export async function recordSightings(
 ): Promise<RecordOutcome> {
   const camera = settings.cameraOf(record.InputInformation.KinesisVideo.StreamArn);
   const sightings = sightingsFromRecord(record, camera, settings.sightings);
+  const keyOf = (s: Sighting) => snapshotKey({ camera, streamArn: s.streamArn, fragmentNumber: s.fragmentNumber, frameOffsetInSeconds: s.frameOffsetInSeconds, faceIndex: s.faceIndex });
   if (settings.snapshots) {
-    // The processor stored it under the same derived key (shared/domain/snapshot-key.ts): no lookup needed.
-    for (const s of sightings) {
-      s.snapshotKey = snapshotKey({ camera, streamArn: s.streamArn, fragmentNumber: s.fragmentNumber, frameOffsetInSeconds: s.frameOffsetInSeconds, faceIndex: s.faceIndex });
-    }
+    // The processor stored them under the same derived key (shared/domain/snapshot-key.ts): no lookup needed.
+    for (const s of sightings) if (keepsSnapshot(Date.parse(s.seenAt), settings.samplingIntervalMs ?? 200)) s.snapshotKey = keyOf(s);
   }
   const outcome: RecordOutcome = { camera, sightings, created: 0, alerts: [] };
 
   for (const sighting of sightings) {
     if ((await ports.sightings.putIfAbsent(sighting)) === 'created') outcome.created += 1;
     // Alerting runs for redelivered sightings too: an earlier attempt may have claimed and failed to publish.
-    outcome.alerts.push(await alertFor(sighting, ports, settings.alerts, profileOf));
+    outcome.alerts.push(await alertFor(sighting, ports, settings.alerts, profileOf, settings.snapshots ? keyOf(sighting) : undefined));
   }
 
   // All faces of a record share one frame time: one forward-only update per person seen in it.
@@ -135,6 +141,8 @@ async function alertFor(
   ports: RecordSightingsPorts,
   settings: AlertSettings,
   profileOf: (personId: string) => Promise<PersonAlertProfile | undefined>,
+  /** Where the processor would keep this frame's snapshot of the face (self mode). */
+  ownSnapshotKey?: string,
 ): Promise<AlertOutcome> {
   const { sightingId, personId } = sighting;
   const profile = personId === UNKNOWN_PERSON ? undefined : await profileOf(personId);
@@ -145,7 +153,7 @@ async function alertFor(
   const claimed = await ports.alertState.claim(claim);
   if (claimed === 'suppressed') return { sightingId, personId, result: 'suppressed' };
 
-  const snapshotUrl = await snapshotLinkFor(sighting, ports);
+  const snapshotUrl = await snapshotLinkFor(sighting, ports, ownSnapshotKey);
   const message = buildAlertMessage(sighting, {
     displayName: profile?.displayName,
     cooldownSeconds: decision.cooldownMs / 1000,
@@ -166,11 +174,17 @@ async function alertFor(
   return { sightingId, personId, result: claimed === 'resumed' ? 'resent' : 'sent', messageId };
 }
 
-/** A link to the sighting's snapshot; an alert without it beats no alert, so a failure only logs. */
-async function snapshotLinkFor(sighting: Sighting, ports: RecordSightingsPorts): Promise<string | undefined> {
-  if (!sighting.snapshotKey || !ports.snapshotLinks) return undefined;
+/**
+ * A link to the sighting's snapshot: its linked one, else the one the processor kept of this very frame when it
+ * searched the face (the first frame of a visit, the one that alerts). An alert without it beats no alert, so a
+ * failure only logs.
+ */
+async function snapshotLinkFor(sighting: Sighting, ports: RecordSightingsPorts, ownSnapshotKey?: string): Promise<string | undefined> {
+  if (!ports.snapshotLinks) return undefined;
   try {
-    return await ports.snapshotLinks.urlFor(sighting.snapshotKey);
+    const key = sighting.snapshotKey ?? (ownSnapshotKey && (await ports.snapshotLinks.exists(ownSnapshotKey)) ? ownSnapshotKey : undefined);
+    if (!key) return undefined;
+    return await ports.snapshotLinks.urlFor(key);
   } catch (error) {
     ports.logger.warn('Could not sign the snapshot link; the alert goes without it', { sightingId: sighting.sightingId, error: error as Error });
     return undefined;

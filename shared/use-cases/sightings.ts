@@ -53,7 +53,7 @@ export async function listSightings(
   filters: SightingFilters,
   now: Date,
   retentionDays: number,
-  snapshotLinks?: SnapshotLinks,
+  snapshotLinks?: Pick<SnapshotLinks, 'urlFor'>,
 ): Promise<{ sightings: SightingView[]; nextCursor?: string }> {
   const until = filters.until ?? now;
   const since = filters.since ?? new Date(until.getTime() - retentionDays * 86_400_000);

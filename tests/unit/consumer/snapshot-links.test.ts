@@ -1,7 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { S3SnapshotLinks } from '../../../shared/adapters/snapshot-links';
 import { cameraResolver } from '../../../shared/domain/sighting';
-import { snapshotKey } from '../../../shared/domain/snapshot-key';
+import { keepsSnapshot, snapshotKey } from '../../../shared/domain/snapshot-key';
 import { recordSightings, type RecordSightingsSettings } from '../../../shared/use-cases/record-sightings';
 import { listSightings } from '../../../shared/use-cases/sightings';
 import { faceSearchRecord, matchedFace } from '../../fixtures/face-search-records';
@@ -15,18 +15,24 @@ const base: RecordSightingsSettings = {
   cameraOf: cameraResolver({ 'front-door': { videoStream: 'facewatch-dev-front-door' } }),
 };
 const profiles = { alice: { displayName: 'Alice', rules: { muted: false, watchlist: true } } };
-const record = faceSearchRecord({ streamArn: STREAM, producerTimestamp: 1_700_000_000, frameOffset: 0.4, fragmentNumber: '91343852333181432392682062607743920146264320000', faces: [{ matches: [matchedFace('alice', 97)] }, { matches: [] }] });
-const links = { urlFor: jest.fn(async (key: string) => `https://bucket.example/${key}?X-Amz-Signature=abc`), lifetimeSeconds: 5400 };
+/** A frame in the first 200 ms of its second: one of the frames that keep a snapshot of every face. */
+const record = faceSearchRecord({ streamArn: STREAM, producerTimestamp: 1_700_000_000, frameOffset: 0.1, fragmentNumber: '91343852333181432392682062607743920146264320000', faces: [{ matches: [matchedFace('alice', 97)] }, { matches: [] }] });
+const kept = new Set<string>();
+const links = { urlFor: jest.fn(async (key: string) => `https://bucket.example/${key}?X-Amz-Signature=abc`), exists: jest.fn(async (key: string) => kept.has(key)), lifetimeSeconds: 5400 };
 
 describe('snapshot links (self processor snapshots)', () => {
-  beforeEach(() => links.urlFor.mockClear());
+  beforeEach(() => {
+    links.urlFor.mockClear();
+    links.exists.mockClear();
+    kept.clear();
+  });
 
   it('given snapshots on, links each sighting to the key the processor wrote and puts a presigned URL in the email', async () => {
     const ports = { ...inMemoryPorts(profiles), snapshotLinks: links };
 
     const outcome = await recordSightings(record, ports, { ...base, snapshots: true });
 
-    const expectedKeys = [0, 1].map((faceIndex) => snapshotKey({ camera: 'front-door', streamArn: STREAM, fragmentNumber: '91343852333181432392682062607743920146264320000', frameOffsetInSeconds: 0.4, faceIndex }));
+    const expectedKeys = [0, 1].map((faceIndex) => snapshotKey({ camera: 'front-door', streamArn: STREAM, fragmentNumber: '91343852333181432392682062607743920146264320000', frameOffsetInSeconds: 0.1, faceIndex }));
     expect([...ports.sightings.items.values()].map((s) => s.snapshotKey)).toEqual(expectedKeys);
     expect(outcome.sightings.map((s) => s.snapshotKey)).toEqual(expectedKeys);
     expect(expectedKeys[0]).toMatch(/^snapshots\/front-door\/.+\.jpg$/);
@@ -47,13 +53,38 @@ describe('snapshot links (self processor snapshots)', () => {
   });
 
   it('when signing fails, the alert still goes out, without the link, and the failure is logged', async () => {
-    const ports = { ...inMemoryPorts(profiles), snapshotLinks: { urlFor: jest.fn().mockRejectedValue(new Error('no credentials')), lifetimeSeconds: 3600 } };
+    const ports = { ...inMemoryPorts(profiles), snapshotLinks: { urlFor: jest.fn().mockRejectedValue(new Error('no credentials')), exists: jest.fn(async () => true), lifetimeSeconds: 3600 } };
 
     const outcome = await recordSightings(record, ports, { ...base, snapshots: true });
 
     expect(outcome.alerts[0].result).toBe('sent');
     expect(JSON.parse(ports.publisher.published[0].message).email).not.toContain('Snapshot:');
     expect(ports.logger.warn).toHaveBeenCalledWith(expect.stringContaining('snapshot link'), expect.objectContaining({ sightingId: outcome.sightings[0].sightingId }));
+  });
+
+  it('given a frame between the kept ones, its sightings link no snapshot, but its alert links the one kept when the face was searched', async () => {
+    // Given a frame 400 ms into its second (not one of the 1-a-second frames), whose first face the processor searched
+    const between = faceSearchRecord({ streamArn: STREAM, producerTimestamp: 1_700_000_000, frameOffset: 0.4, fragmentNumber: '91343852333181432392682062607743920146264320000', faces: [{ matches: [matchedFace('alice', 97)] }, { matches: [] }] });
+    const searchedKey = snapshotKey({ camera: 'front-door', streamArn: STREAM, fragmentNumber: '91343852333181432392682062607743920146264320000', frameOffsetInSeconds: 0.4, faceIndex: 0 });
+    kept.add(searchedKey);
+    const ports = { ...inMemoryPorts(profiles), snapshotLinks: links };
+
+    // When its record is consumed
+    await recordSightings(between, ports, { ...base, snapshots: true });
+
+    // Then no sighting claims a snapshot, the alert asked whether its own was kept and links it
+    expect([...ports.sightings.items.values()].map((s) => s.snapshotKey)).toEqual([undefined, undefined]);
+    expect(links.exists).toHaveBeenCalledWith(searchedKey);
+    expect(JSON.parse(ports.publisher.published[0].message).email).toContain(`Snapshot:      https://bucket.example/${searchedKey}?X-Amz-Signature=abc`);
+  });
+
+  it('keeps about one frame a second at 5 frames/s, every frame at 1 frame/s or slower', () => {
+    const start = 1_700_000_000_037;
+    const frames = Array.from({ length: 50 }, (_, i) => start + i * 200 + ((i * 37) % 3) * 40); // 10 s, jittered by whole video frames
+    const kept = frames.filter((t) => keepsSnapshot(t, 200));
+    expect(kept.length).toBeGreaterThanOrEqual(8);
+    expect(kept.length).toBeLessThanOrEqual(12);
+    expect([0, 1000, 2000].every((t) => keepsSnapshot(start + t, 1000))).toBe(true);
   });
 
   it('GET /sightings answers a presigned snapshotUrl for sightings that have a snapshot, and none for the others', async () => {

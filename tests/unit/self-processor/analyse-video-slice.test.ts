@@ -366,14 +366,16 @@ describe('analyseVideoSlice', () => {
       expect(w.sink.records.map(({ record }) => record.FaceSearchResponse[0].MatchedFaces[0].Face.ExternalImageId)).toEqual(['alice', 'alice', 'bob', 'bob', 'bob']);
     });
 
-    it('still keeps a snapshot of every face of every frame', async () => {
-      const w = world({ videoMs: 1000, faces: () => [alice, stranger] });
+    it('keeps a snapshot of every face of about one frame a second, and of every face it searches', async () => {
+      // Given 3 s of two people in view, and bob joining at 2.4 s (searched in a frame between the kept ones)
+      const w = world({ videoMs: 3000, faces: (ms) => (ms - VIDEO_START < 2400 ? [alice, stranger] : [alice, stranger, bob]) });
 
       await run(w);
 
-      expect(w.analyzer.searches).toHaveLength(2);
-      expect(w.snapshots.keys).toHaveLength(10);
-      expect(new Set(w.snapshots.keys).size).toBe(10);
+      // Then the frames at 0, 1 and 2 s keep both faces (6), and bob's first frame keeps his searched face (1)
+      expect(w.analyzer.searches.map((s) => s.faces[0]?.person)).toEqual(['alice', null, 'bob']);
+      expect(w.snapshots.keys).toHaveLength(7);
+      expect(new Set(w.snapshots.keys).size).toBe(7);
     });
 
     it('searches every face of every frame with searchRefreshSeconds 0, and refuses a negative reuse', async () => {
