@@ -89,6 +89,26 @@ export interface RecordOutcome {
   alerts: AlertOutcome[];
 }
 
+/**
+ * Last-seen updates at most every `intervalMs` of frame time per person and camera (per consumer process): a
+ * face in view writes a sighting five times a second, and moving lastSeenAt forward each time was a third of the
+ * camera's DynamoDB writes. lastSeenAt then lags the latest sighting by less than `intervalMs`.
+ */
+export function lastSeenEvery(people: PersonRules, intervalMs: number): PersonRules {
+  const written = new Map<string, number>();
+  return {
+    get: (personId) => people.get(personId),
+    async recordLastSeen(personId, seenAt, camera) {
+      const key = `${personId}#${camera}`;
+      const at = Date.parse(seenAt);
+      const last = written.get(key);
+      if (last !== undefined && at - last < intervalMs) return; // older frames, and newer ones within the interval
+      await people.recordLastSeen(personId, seenAt, camera);
+      written.set(key, Math.max(at, last ?? at));
+    },
+  };
+}
+
 /** Profile lookups for one batch: each person is read once, a failed read is not remembered. */
 export function profilesOnce(people: PersonRules): (personId: string) => Promise<PersonAlertProfile | undefined> {
   const cache = new Map<string, Promise<PersonAlertProfile | undefined>>();

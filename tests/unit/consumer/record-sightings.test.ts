@@ -1,4 +1,5 @@
 import { recordSightings, type RecordSightingsSettings } from '../../../shared/use-cases/record-sightings';
+import { lastSeenEvery } from '../../../shared/use-cases/record-sightings';
 import { cameraResolver } from '../../../shared/domain/sighting';
 import { UNKNOWN_PERSON } from '../../../shared/tables';
 import { faceSearchRecord, matchedFace } from '../../fixtures/face-search-records';
@@ -109,5 +110,19 @@ describe('recordSightings', () => {
     const ports = { ...base, sightings: withFaults(base.sightings, { putIfAbsent: { failCalls: [0] } }) };
     await expect(recordSightings(frame(0, [{ matches: [matchedFace('alice', 97)] }]), ports, settings)).rejects.toThrow(/throughput/);
     expect(base.publisher.published).toHaveLength(0);
+  });
+});
+
+describe('lastSeenEvery', () => {
+  it('given a face seen five times a second, when its sightings are recorded, then lastSeenAt is written at most every interval per camera', async () => {
+    // given
+    const writes: string[] = [];
+    const people = { get: async () => undefined, recordLastSeen: async (id: string, seenAt: string, camera: string) => void writes.push(`${id}@${camera}@${seenAt.slice(17, 23)}`) };
+    const throttled = lastSeenEvery(people, 10_000);
+    // when: 25 s of frames 200 ms apart on one camera, one frame on another
+    for (let ms = 0; ms <= 25_000; ms += 200) await throttled.recordLastSeen('ann', new Date(Date.UTC(2026, 0, 1, 0, 0, 0, ms)).toISOString(), 'door');
+    await throttled.recordLastSeen('ann', new Date(Date.UTC(2026, 0, 1, 0, 0, 3)).toISOString(), 'yard');
+    // then
+    expect(writes).toEqual(['ann@door@00.000', 'ann@door@10.000', 'ann@door@20.000', 'ann@yard@03.000']);
   });
 });
