@@ -12,7 +12,7 @@ import { sns } from '../../shared/clients/sns';
 import { env, loadConfig } from '../../shared/config';
 import { cameraResolver } from '../../shared/domain/sighting';
 import { logger, metrics } from '../../shared/observability';
-import { lastSeenEvery } from '../../shared/use-cases/record-sightings';
+import { alertsRemembered, lastSeenEvery } from '../../shared/use-cases/record-sightings';
 import { createFaceSearchConsumer } from './consumer';
 
 const config = loadConfig({
@@ -31,7 +31,8 @@ const snapshots = config.PROCESSOR_SNAPSHOTS && config.FACES_BUCKET !== undefine
 export const consumeFaceSearch = createFaceSearchConsumer({
   ports: {
     sightings: new DynamoSightingStore(documents, config.SIGHTINGS_TABLE),
-    alertState: new DynamoAlertStateStore(documents, config.ALERT_STATE_TABLE),
+    // Frames within the cooldown of an alert this process sent are suppressed without a (billed) refused claim.
+    alertState: alertsRemembered(new DynamoAlertStateStore(documents, config.ALERT_STATE_TABLE)),
     // lastSeenAt moves forward at most every 10 s of frame time per person and camera (a third fewer writes).
     people: lastSeenEvery(new DynamoPersonRules(documents, config.PEOPLE_TABLE), 10_000),
     publisher: new SnsAlertPublisher(sns, config.ALERT_TOPIC_ARN),

@@ -7,7 +7,8 @@
  *   dynamodb.writeUnits/readUnits    on-demand request units (1 KB writes, 4 KB strongly consistent reads, by item size)
  *   s3.PUT / s3.GET / s3.LIST        requests
  *   sns.Publish, sqs.requests, lambda.Invoke
- * Failed requests (status ≥ 400) are not billed and not counted.
+ * Failed requests (status ≥ 400) are not billed and not counted, but for DynamoDB's refused conditional writes,
+ * which consume write capacity all the same (DynamoDB developer guide, "Conditional writes").
  * Item sizes are those of the request's (or response's) items as JSON: close to DynamoDB's own sizing.
  */
 import type { Exchange } from '../gateway/server';
@@ -43,9 +44,14 @@ export class UsageMeter {
   }
 
   readonly observe = (x: Exchange): void => {
-    if (x.status >= 400) return;
     const target = String(x.headers['x-amz-target'] ?? '');
     const operation = target.split('.').pop() ?? '';
+    if (x.status >= 400) {
+      if (x.service === 'dynamodb' && x.responseBody.toString('utf8').includes('ConditionalCheckFailedException')) {
+        this.add('dynamodb.writeUnits', units(bytesOf(json(x.requestBody).Item ?? json(x.requestBody).Key), KB));
+      }
+      return;
+    }
     switch (x.service) {
       case 'rekognition':
         if (IMAGE_APIS.has(operation)) this.add(`rekognition.${operation}.images`);

@@ -109,6 +109,29 @@ export function lastSeenEvery(people: PersonRules, intervalMs: number): PersonRu
   };
 }
 
+/**
+ * Remembers, per consumer process, the alerts it sent: a later frame of the same person and camera within the
+ * cooldown is suppressed without asking the alert-state table, as the table would answer (a face in view writes
+ * five sightings a second, and each refused conditional claim is a billed write). The table stays the judge
+ * for everything else: other processes' alerts, redeliveries of an unsent claim.
+ */
+export function alertsRemembered(store: AlertStateStore): AlertStateStore {
+  const sent = new Map<string, { frameTimeMs: number; until: number }>();
+  const keyOf = (claim: AlertClaim) => `${claim.personId}#${claim.camera}`;
+  return {
+    claim(claim) {
+      const last = sent.get(keyOf(claim));
+      if (last && claim.frameTimeMs >= last.frameTimeMs && claim.frameTimeMs < last.until) return Promise.resolve('suppressed');
+      return store.claim(claim);
+    },
+    async markSent(claim, messageId) {
+      await store.markSent(claim, messageId);
+      const last = sent.get(keyOf(claim));
+      if (!last || claim.frameTimeMs > last.frameTimeMs) sent.set(keyOf(claim), { frameTimeMs: claim.frameTimeMs, until: claim.frameTimeMs + claim.cooldownMs });
+    },
+  };
+}
+
 /** Profile lookups for one batch: each person is read once, a failed read is not remembered. */
 export function profilesOnce(people: PersonRules): (personId: string) => Promise<PersonAlertProfile | undefined> {
   const cache = new Map<string, Promise<PersonAlertProfile | undefined>>();

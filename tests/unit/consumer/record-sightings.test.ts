@@ -1,5 +1,5 @@
 import { recordSightings, type RecordSightingsSettings } from '../../../shared/use-cases/record-sightings';
-import { lastSeenEvery } from '../../../shared/use-cases/record-sightings';
+import { alertsRemembered, lastSeenEvery } from '../../../shared/use-cases/record-sightings';
 import { cameraResolver } from '../../../shared/domain/sighting';
 import { UNKNOWN_PERSON } from '../../../shared/tables';
 import { faceSearchRecord, matchedFace } from '../../fixtures/face-search-records';
@@ -124,5 +124,25 @@ describe('lastSeenEvery', () => {
     await throttled.recordLastSeen('ann', new Date(Date.UTC(2026, 0, 1, 0, 0, 3)).toISOString(), 'yard');
     // then
     expect(writes).toEqual(['ann@door@00.000', 'ann@door@10.000', 'ann@door@20.000', 'ann@yard@03.000']);
+  });
+});
+
+describe('alertsRemembered', () => {
+  it('given an alert this process sent, when later frames come within the cooldown, then they are suppressed without asking the store', async () => {
+    // given
+    const asked: number[] = [];
+    const store = { claim: async (c: { frameTimeMs: number }) => (asked.push(c.frameTimeMs), 'claimed' as const), markSent: async () => undefined };
+    const remembered = alertsRemembered(store);
+    const claim = (frameTimeMs: number, sightingId = `s${frameTimeMs}`) => ({ personId: 'ann', camera: 'door', sightingId, frameTimeMs, cooldownMs: 60_000 });
+    // when
+    expect(await remembered.claim(claim(1_000))).toBe('claimed');
+    expect(await remembered.claim(claim(1_000))).toBe('claimed'); // not sent yet: the store decides (a retry resumes)
+    await remembered.markSent(claim(1_000), 'm1');
+    const within = await remembered.claim(claim(30_000));
+    const other = await remembered.claim({ ...claim(30_000), camera: 'yard' });
+    const after = await remembered.claim(claim(61_000));
+    // then
+    expect([within, other, after]).toEqual(['suppressed', 'claimed', 'claimed']);
+    expect(asked).toEqual([1_000, 1_000, 30_000, 61_000]);
   });
 });
