@@ -34,7 +34,9 @@ async function localFetch(input: unknown): Promise<Response> {
 
 const mid = (a: Point, b: Point): Point => [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2];
 const deg = (r: number) => (r * 180) / Math.PI;
-const clamp01 = (v: number) => Math.min(1, Math.max(0, v));
+/** Ratios to 6 decimals (a tenth of a pixel in a 4K frame), angles and scores to 3: records and sightings stay small. */
+const ratio = (v: number) => Math.round(Math.min(1, Math.max(0, v)) * 1e6) / 1e6;
+const fixed3 = (v: number) => Math.round(v * 1e3) / 1e3;
 
 export interface FaceDetectorOptions {
   /** Faces with a lower detector score are not faces (0..1). */
@@ -132,19 +134,19 @@ export class HumanFaceDetector {
     // Eyes, nose tip and mouth corners from the mesh; eyeLeft is the one with the smaller X, as in Rekognition's answers.
     const eyes = [mid(m(33), m(133)), mid(m(362), m(263))].sort((a, b) => a[0] - b[0]);
     const mouth = [m(61), m(291)].sort((a, b) => a[0] - b[0]);
-    const point = (type: string, p: Point) => ({ Type: type, X: clamp01(p[0] / width), Y: clamp01(p[1] / height) });
+    const point = (type: string, p: Point) => ({ Type: type, X: ratio(p[0] / width), Y: ratio(p[1] / height) });
     const angle = face.rotation?.angle ?? { pitch: 0, yaw: 0 };
     const grey = await greyCrop(rgb, width, height, box);
     return {
-      BoundingBox: { Width: box.w / width, Height: box.h / height, Left: box.x / width, Top: box.y / height },
-      Confidence: Math.min(99.9999, Math.max(0, Number(face.boxScore ?? face.score ?? 0) * 100)),
+      BoundingBox: { Width: ratio(box.w / width), Height: ratio(box.h / height), Left: ratio(box.x / width), Top: ratio(box.y / height) },
+      Confidence: fixed3(Math.min(99.999, Math.max(0, Number(face.boxScore ?? face.score ?? 0) * 100))),
       Landmarks: [point('eyeLeft', eyes[0]), point('eyeRight', eyes[1]), point('mouthLeft', mouth[0]), point('mouthRight', mouth[1]), point('nose', m(1))],
       Pose: {
-        Roll: deg(Math.atan2(eyes[1][1] - eyes[0][1], eyes[1][0] - eyes[0][0])),
-        Yaw: deg(Number(angle.yaw ?? 0)),
-        Pitch: -deg(Number(angle.pitch ?? 0)),
+        Roll: fixed3(deg(Math.atan2(eyes[1][1] - eyes[0][1], eyes[1][0] - eyes[0][0]))),
+        Yaw: fixed3(deg(Number(angle.yaw ?? 0))),
+        Pitch: fixed3(-deg(Number(angle.pitch ?? 0))),
       },
-      Quality: { Brightness: (meanOf(grey) / 255) * 100, Sharpness: sharpnessFromVariance(laplacianVariance(grey, QUALITY_SIDE, QUALITY_SIDE)) },
+      Quality: { Brightness: fixed3((meanOf(grey) / 255) * 100), Sharpness: fixed3(sharpnessFromVariance(laplacianVariance(grey, QUALITY_SIDE, QUALITY_SIDE))) },
     };
   }
 }
