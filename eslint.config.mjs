@@ -2,7 +2,8 @@
 //   domain     ← pure rules and values: imports nothing but the domain (and the table key names)
 //   use-cases  ← declare the ports they need; import the domain, never an adapter
 //   adapters   ← implement the use cases' ports; never read the environment (composition does)
-//   composition and functions/ wire adapters from the environment; the product never imports local/.
+//   composition (shared/composition/) alone wires adapters from the environment; handlers (functions/) use it;
+//   the product never imports local/.
 import tsParser from '@typescript-eslint/parser';
 
 const restrict = (...rules) => ({ patterns: rules.map(([regex, message]) => ({ regex, message })) });
@@ -16,7 +17,15 @@ const noEnv = {
 export default [
   { ignores: ['node_modules/**', '.serverless/**', '.esbuild/**', 'console/dist/**', '.cache/**', '.facewatch/**', 'coverage/**'] },
   { files: ['**/*.ts'], languageOptions: { parser: tsParser, ecmaVersion: 'latest', sourceType: 'module' } },
-  { files: ['functions/**/*.ts', 'shared/**/*.ts'], rules: { 'no-restricted-imports': ['error', restrict(noLocal)] } },
+  { files: ['shared/**/*.ts'], rules: { 'no-restricted-imports': ['error', restrict(noLocal)] } },
+  // Handlers parse the event, call a use case and map the result; their wiring is a composition module's.
+  {
+    files: ['functions/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', restrict(noLocal, ['(^|/)(adapters|clients)/|(^|/)config$', 'a handler gets its adapters from its composition module (shared/composition/)'])],
+      ...noEnv,
+    },
+  },
   {
     files: ['shared/domain/**/*.ts'],
     rules: {

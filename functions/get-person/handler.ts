@@ -1,13 +1,10 @@
-import { DynamoPeopleRepository } from '../../shared/adapters/people-repository';
-import { documents } from '../../shared/clients/dynamodb';
-import { env, loadConfig } from '../../shared/config';
+import { peopleDirectory } from '../../shared/composition/people-routes';
 import { apiHandler, json, parseInput, type ApiEvent } from '../../shared/middleware/http';
 import { personIdParam } from '../../shared/middleware/params';
 import { getPerson } from '../../shared/use-cases/people';
 
 /** GET /people/{personId}: one person's profile, faces, refused photos and last sighting. */
-const config = loadConfig(env.peopleTable);
-const people = new DynamoPeopleRepository(documents, config.PEOPLE_TABLE);
+const people = peopleDirectory();
 
 export async function main(event: ApiEvent) {
   const { personId } = parseInput(personIdParam, event.pathParameters ?? {}, 'path');

@@ -1,23 +1,10 @@
 import type { S3Event, S3EventRecord } from 'aws-lambda';
-import { RekognitionFaceCollection } from '../../shared/adapters/face-collection';
-import { DynamoPeopleRepository } from '../../shared/adapters/people-repository';
-import { S3PhotoStore } from '../../shared/adapters/photo-store';
-import { documents } from '../../shared/clients/dynamodb';
-import { rekognition } from '../../shared/clients/rekognition';
-import { s3 } from '../../shared/clients/s3';
-import { env, loadConfig } from '../../shared/config';
+import { indexerPorts } from '../../shared/composition/indexer';
 import { decodeS3EventKey } from '../../shared/domain/photo-key';
 import { logger } from '../../shared/observability';
 import { handlePhotoEvents, type IndexPhotoPorts, type PhotoEvent } from '../../shared/use-cases/index-photo';
 
-const config = loadConfig({ ...env.peopleTable, ...env.collection, ...env.facesBucket });
-
-const ports: IndexPhotoPorts = {
-  people: new DynamoPeopleRepository(documents, config.PEOPLE_TABLE),
-  faces: new RekognitionFaceCollection(rekognition, config.COLLECTION_ID),
-  photos: new S3PhotoStore(s3, config.FACES_BUCKET),
-  now: () => new Date(),
-};
+const { ports, bucket: FACES_BUCKET } = indexerPorts();
 
 /** Turns an S3 notification record into a photo event; undefined for records this function does not handle. */
 export function toPhotoEvent(record: S3EventRecord): PhotoEvent | undefined {
@@ -55,7 +42,7 @@ export function photoEventsOf(event: S3Event, bucket: string): PhotoEvent[] {
  * A failure worth retrying (throttling, an outage) fails the invocation once every other record is done, so
  * S3's asynchronous invoke retries it.
  */
-export async function main(event: S3Event, deps: IndexPhotoPorts = ports, bucket = config.FACES_BUCKET) {
+export async function main(event: S3Event, deps: IndexPhotoPorts = ports, bucket = FACES_BUCKET) {
   const { processed, failures } = await handlePhotoEvents(photoEventsOf(event, bucket), deps, logger);
   if (failures.length > 0) {
     throw new AggregateError(

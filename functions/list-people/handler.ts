@@ -1,14 +1,11 @@
 import { z } from 'zod';
-import { DynamoPeopleRepository } from '../../shared/adapters/people-repository';
-import { documents } from '../../shared/clients/dynamodb';
-import { env, loadConfig } from '../../shared/config';
+import { peopleDirectory } from '../../shared/composition/people-routes';
 import { apiHandler, json, parseInput, type ApiEvent } from '../../shared/middleware/http';
 import { cursorParam } from '../../shared/middleware/params';
 import { listPeople } from '../../shared/use-cases/people';
 
 /** GET /people: registered people with their faces, refused photos and last sighting; paginated. */
-const config = loadConfig(env.peopleTable);
-const people = new DynamoPeopleRepository(documents, config.PEOPLE_TABLE);
+const people = peopleDirectory();
 
 const query = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(25),

@@ -1,14 +1,11 @@
 import { z } from 'zod';
-import { DynamoPeopleRepository } from '../../shared/adapters/people-repository';
-import { documents } from '../../shared/clients/dynamodb';
-import { env, loadConfig } from '../../shared/config';
+import { peopleDirectory } from '../../shared/composition/people-routes';
 import { apiHandler, json, jsonBody, parseInput, type ApiEvent } from '../../shared/middleware/http';
 import { personIdParam } from '../../shared/middleware/params';
 import { updatePersonRules } from '../../shared/use-cases/people';
 
 /** PATCH /people/{personId}: the person's alert rules ({"muted": bool, "watchlist": bool}, either or both). */
-const config = loadConfig(env.peopleTable);
-const people = new DynamoPeopleRepository(documents, config.PEOPLE_TABLE);
+const people = peopleDirectory();
 
 const body = z
   .strictObject({ muted: z.boolean().optional(), watchlist: z.boolean().optional() })

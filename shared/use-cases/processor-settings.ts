@@ -74,7 +74,7 @@ export class ProcessorSettingsError extends Error {
 
 /**
  * The bounds of each setting, once: validateSettings checks a camera's settings with them, and the worker's
- * environment (functions/process-video/settings.ts) parses its variables with the same schemas.
+ * environment (shared/composition/processor-worker.ts) parses its variables with the same schemas.
  */
 export const SETTING_BOUNDS = {
   samplingFps: z
