@@ -37,6 +37,9 @@ import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
 import sharp from 'sharp';
 import { personIdFromName } from '../shared/domain/person-id';
 import { HumanFaceDetector } from '../shared/face-detector/human-face-detector';
+import { SharpFaceCropper } from '../shared/adapters/sharp-face-cropper';
+import { paddedCropRegion } from '../shared/domain/frame-analysis';
+import type { BoundingBox } from '../shared/domain/model';
 import { peopleKeys } from '../shared/tables';
 import type { FaceDetectorChoice } from '../shared/composition/face-analyzer';
 import { analyseVideoSlice, type SliceResult } from '../shared/use-cases/analyse-video-slice';
@@ -182,6 +185,7 @@ async function main(): Promise<void> {
 
     // The detector alone: ms per 640×480 frame and the smallest face it still finds as the demo face shrinks.
     const detectorFigures = await detectorProbe(files.face, dataDir);
+    const cpu = await workerCpuProbe(files.face, dataDir);
 
     const perHour = (scene: string, detector: string) => {
       const r = runs.find((x) => x.scene === scene && x.detector === detector)!;
@@ -197,6 +201,11 @@ async function main(): Promise<void> {
     console.log(`floor per camera-hour (processVideo ${MEMORY_MB} MB arm64 all hour, its runs, data stream shard and consumer): ${hourlyFloor(MEMORY_MB).toFixed(4)} USD; prices: ${PRICES.rekognitionImage.source} and bench/prices.ts`);
     console.log(`detector: ${detectorFigures.msPerFrame.toFixed(0)} ms per 640x480 frame; face widths found: ${detectorFigures.widths.map((w) => `${w.scale}%=${w.width ?? 'none'}px`).join(' ')}; smallest_face_px=${detectorFigures.smallest}; memory_mb=${MEMORY_MB}`);
     console.log(
+      `worker CPU per analysed frame (thumbnail, detector, signature, snapshot crop; one face, the gate saving nothing): ${cpu.cpuMsPerFrame.toFixed(1)} ms ` +
+        `=> vCPU needed at 5 frames/s with a ${Math.round(SDK_ALLOWANCE * 100)} % allowance for the SDK calls: ${cpu.vcpuAt5Fps.toFixed(2)}; ` +
+        `frames/s by processVideo memory (CPU share = MB/1769): ${cpu.byMemory.map((m) => `${m.memoryMb}MB=${m.fps.toFixed(1)}`).join(' ')}; smallest meeting 5 fps: ${cpu.smallestMeeting ?? 'none'} MB (memory_mb=${MEMORY_MB} configured)`,
+    );
+    console.log(
       `rekognition detector (with the motion gate, as processorFaceDetector=rekognition runs): empty ${perHour('empty', 'rekognition').toFixed(4)} USD/h, one face ${perHour('face', 'rekognition').toFixed(4)} USD/h, a visit ${visitUsd('rekognition').toFixed(5)} USD`,
     );
     console.log(
@@ -207,6 +216,44 @@ async function main(): Promise<void> {
     await stack.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** CPU the SDK's calls (GetImages, PutRecords, the snapshot PUTs, the searches) add to a frame's own work: an allowance, not measured here. */
+const SDK_ALLOWANCE = 0.3;
+/** Lambda's memory settings compared (MB); one vCPU's share at 1,769 MB. */
+const MEMORY_STEPS = [512, 640, 768, 896, 1024, 1280, 1536, 1769];
+
+/**
+ * The worker's own CPU per analysed frame, as a proxy for Lambda's CPU share (no cgroup here): process.cpuUsage()
+ * (user + system, so another engineer's load on this machine slows it less than wall time) over 50 frames of the
+ * one-face video at 5 frames/s, each doing what a frame with a moving face costs the worker — the motion gate's
+ * thumbnail, the detector, the face's signature and the snapshot's crop. Lambda gives CPU in proportion to memory
+ * (one vCPU at 1,769 MB, https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html), so memory M
+ * keeps fps = (M / 1769) / (CPU s per frame × (1 + SDK_ALLOWANCE)). Measured on this x64 machine, not on arm64.
+ */
+async function workerCpuProbe(video: string, work: string): Promise<{ cpuMsPerFrame: number; vcpuAt5Fps: number; byMemory: { memoryMb: number; fps: number }[]; smallestMeeting?: number }> {
+  const dir = path.join(work, 'cpu-probe');
+  fs.mkdirSync(dir, { recursive: true });
+  await run(ffmpegInstaller.path, ['-hide_banner', '-loglevel', 'error', '-y', '-ss', '1', '-i', video, '-vf', 'fps=5', '-frames:v', '50', path.join(dir, 'f%03d.jpg')]);
+  const frames = fs.readdirSync(dir).sort().map((f) => fs.readFileSync(path.join(dir, f)));
+  const detector = new HumanFaceDetector();
+  const cropper = new SharpFaceCropper();
+  await detector.detectFaces(frames[0]); // the models load on the first frame, once per run
+  const before = process.cpuUsage();
+  for (const frame of frames) {
+    await cropper.thumbnail(frame);
+    const faces = await detector.detectFaces(frame);
+    for (const face of faces) {
+      const box = face.BoundingBox as BoundingBox;
+      await cropper.signature(frame, box);
+      await cropper.crop(frame, paddedCropRegion(box, 0.4));
+    }
+  }
+  const used = process.cpuUsage(before);
+  const cpuMsPerFrame = (used.user + used.system) / 1000 / frames.length;
+  const vcpuAt5Fps = (5 * cpuMsPerFrame * (1 + SDK_ALLOWANCE)) / 1000;
+  const byMemory = MEMORY_STEPS.map((memoryMb) => ({ memoryMb, fps: memoryMb / 1769 / ((cpuMsPerFrame * (1 + SDK_ALLOWANCE)) / 1000) }));
+  return { cpuMsPerFrame, vcpuAt5Fps, byMemory, smallestMeeting: byMemory.find((m) => m.fps >= 5)?.memoryMb };
 }
 
 /** Times the detector on a frame of the one-face video, and finds the face in that frame scaled to 100, 50, 33 and 25 %. */
