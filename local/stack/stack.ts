@@ -593,6 +593,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         streamArn: source,
         pollIntervalMs: consumer ? ENHANCED_FAN_OUT_POLL_MS : undefined,
         functionName: fn.definition.name,
+        // Its position per shard survives stops and restarts, as a mapping's does on AWS.
+        checkpointFile: path.join(dataDir, 'event-source-mappings', `${id}.json`),
         handler: async (event) => {
           const outcome = await fn.invoke(event);
           if (outcome.error) throw Object.assign(new Error(`${outcome.error.errorType}: ${outcome.error.errorMessage}`), { name: outcome.error.errorType });
