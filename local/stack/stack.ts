@@ -23,6 +23,7 @@ import { UsageMeter } from '../usage/meter';
 import { startSnsServer, type Subscription } from '../sns/server';
 import { startSqsServer } from '../sqs/server';
 import { assertPortFree, startDynamoDb, startKinesis, startMailCatcher, startS3, type Running } from './backends';
+import { endChildren, endLeftovers, releasePidFile, usePidFile } from './lifecycle';
 import { fileLogger, LocalFunction, type FunctionDefinition } from './functions';
 import { startHttpApi, type CorsConfiguration, type HttpRoute } from './http-api';
 import { startLambdaApi } from './lambda-api';
@@ -162,6 +163,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const apiPort = options.apiPort ?? 3000;
   const mailPort = options.mailPort ?? 1080;
 
+  // A stack of this data dir that was killed (kill -9) left its children running: end them first. A stack
+  // still running with this data dir stops this start.
+  const leftovers = await endLeftovers(dataDir);
+  if (leftovers.length) print(`! ended what a previous stack of ${dataDir} left running: ${leftovers.map((l) => `${l.what} (pid ${l.pid})`).join(', ')}`);
   // Fail before any work when a fixed port is taken.
   await assertPortFree(gatewayPort, 'AWS endpoint', '--port');
   await assertPortFree(apiPort, 'HTTP API', '--api-port');
@@ -169,6 +174,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   if (options.reset) fs.rmSync(dataDir, { recursive: true, force: true });
   fs.mkdirSync(path.join(dataDir, 'logs'), { recursive: true });
+  usePidFile(dataDir);
   const stackLog = fs.createWriteStream(path.join(dataDir, 'logs', 'stack.log'), { flags: 'a' });
   const debug = (line: string) => {
     stackLog.write(`${new Date().toISOString()} ${line}\n`);
@@ -192,6 +198,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         debug(`while stopping: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
+    // Whatever child is still running (a function mid-invocation, a slow mail catcher) is ended now.
+    await endChildren();
+    releasePidFile();
     await new Promise((r) => stackLog.end(r));
   };
 
