@@ -19,6 +19,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { startKinesisVideoServer } from '../kinesis-video/server';
 import { startRekognitionServer } from '../rekognition/server';
 import { startGateway } from '../gateway/server';
+import { FaultInjector, parseFaults } from '../gateway/faults';
 import { UsageMeter } from '../usage/meter';
 import { startSnsServer, type Subscription } from '../sns/server';
 import { startSqsServer } from '../sqs/server';
@@ -214,7 +215,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // 2. The single endpoint first, so every service can be told its public URL.
     const usage = new UsageMeter();
-    const gateway = await startGateway({ port: gatewayPort, host: endpointHost, services: {}, onError: (e) => debug(`gateway: ${String(e)}`), observe: usage.observe });
+    // FACEWATCH_FAULTS: faults to inject from the start (local/gateway/faults.ts); /_facewatch/faults changes them.
+    let faultRules;
+    try {
+      faultRules = parseFaults(process.env.FACEWATCH_FAULTS);
+    } catch (error) {
+      throw new Error(`FACEWATCH_FAULTS: ${(error as Error).message}`);
+    }
+    const gateway = await startGateway({
+      port: gatewayPort,
+      host: endpointHost,
+      services: {},
+      onError: (e) => debug(`gateway: ${String(e)}`),
+      observe: usage.observe,
+      faults: new FaultInjector(faultRules),
+    });
+    if (faultRules.length) warn(`injecting faults (FACEWATCH_FAULTS): ${JSON.stringify(faultRules)}`);
     closers.push(() => gateway.close());
     const endpoint = gateway.url;
 
