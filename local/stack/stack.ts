@@ -463,7 +463,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
               TopicArn: String(props.TopicArn),
               Protocol: String(props.Protocol),
               Endpoint: String(props.Endpoint),
-              Attributes: strings({ ...(props.FilterPolicy ? { FilterPolicy: props.FilterPolicy } : {}), ...(props.RawMessageDelivery !== undefined ? { RawMessageDelivery: props.RawMessageDelivery } : {}) }),
+              Attributes: strings({ ...(props.FilterPolicy ? { FilterPolicy: props.FilterPolicy } : {}), ...(props.FilterPolicyScope ? { FilterPolicyScope: props.FilterPolicyScope } : {}), ...(props.RawMessageDelivery !== undefined ? { RawMessageDelivery: props.RawMessageDelivery } : {}) }),
               ReturnSubscriptionArn: true,
             }),
           );
