@@ -34,6 +34,7 @@ import { packageService } from './package-service';
 import { S3NotificationRouter, type LambdaNotification } from './s3-notifications';
 import { EvaluatedTemplate, LOCAL_ACCOUNT_ID, LOCAL_REGION, type CfnTemplate } from './template';
 import { extractZip } from './unzip';
+import { startTtlSweeper, type TtlTable } from './ttl-sweeper';
 import { projectRoot } from '../project-root';
 
 export const LOCAL_STAGE = 'local';
@@ -334,6 +335,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }),
     );
 
+    const ttlTables: TtlTable[] = [];
     const definitions: FunctionDefinition[] = [];
     const notificationsByBucket = new Map<string, LambdaNotification[]>();
     const mappings: string[] = [];
@@ -408,8 +410,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             if (props.StreamSpecification) input.StreamSpecification = { StreamEnabled: true, ...(props.StreamSpecification as object) };
             await dynamoClient.send(new CreateTableCommand(input));
             await waitUntilTableExists({ client: dynamoClient, maxWaitTime: 30, minDelay: 1 }, { TableName: attrs.ref });
-            // dynalite keeps no TTL; items stay until deleted, which only matters for long-running twins.
-            if (props.TimeToLiveSpecification) debug(`${id}: TimeToLiveSpecification is not enforced locally`);
+          }
+          const ttl = props.TimeToLiveSpecification as { AttributeName?: string; Enabled?: boolean } | undefined;
+          if (ttl?.Enabled && ttl.AttributeName) {
+            ttlTables.push({ tableName: attrs.ref, attributeName: ttl.AttributeName, keyNames: (props.KeySchema as { AttributeName: string }[]).map((k) => k.AttributeName) });
           }
           break;
         }
@@ -540,6 +544,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }
       const after = cfn.attributesOf(id);
       stackInfoResources[id] = { type: resource.Type, ref: after.ref, attributes: after.attributes };
+    }
+
+    // DynamoDB TTL (dynalite has none): expired items removed every ~30 s, straight at dynalite (no injected faults).
+    if (ttlTables.length) {
+      const sweeper = startTtlSweeper(new DynamoDBClient({ ...clientConfig, endpoint: dynamodb.url }), ttlTables, debug);
+      closers.push(() => sweeper.stop());
     }
 
     // 4. Functions, each in its own process; the API's functions get the hash of the local API token.
