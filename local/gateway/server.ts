@@ -8,6 +8,8 @@
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { answerFault, FaultInjector, operationOf, parseFaults } from './faults';
+import { accessKeyOf, answerAccessDenied, evaluate, type Identity } from './iam';
+import { authorizationOf, needsBody, type ArnContext } from './requests';
 
 export type ServiceName = 's3' | 'dynamodb' | 'kinesis' | 'rekognition' | 'sns' | 'sqs' | 'kinesisvideo' | (string & {});
 
@@ -21,6 +23,8 @@ export interface GatewayOptions {
   observe?: (exchange: Exchange) => void;
   /** Fault injection (local/gateway/faults.ts); the control route /_facewatch/faults changes its rules. */
   faults?: FaultInjector;
+  /** A request IAM denied (local/gateway/iam.ts). */
+  onDenied?: (denial: { accessKeyId: string; principalArn: string; action: string; resource: string }) => void;
 }
 
 /** One request through the gateway, as the usage meter reads it. */
@@ -55,6 +59,8 @@ export interface Gateway {
   url: string;
   port: number;
   faults: FaultInjector;
+  /** IAM: the identities (by access key id) whose requests are checked against their policy; other keys may do anything. */
+  setIdentities(identities: Map<string, Identity>, context: ArnContext): void;
   /** Adds or replaces a backend while running. */
   setService(name: ServiceName, url: string): void;
   close(): Promise<void>;
@@ -99,6 +105,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const services = new Map<string, string>(Object.entries(options.services).filter((e): e is [string, string] => typeof e[1] === 'string'));
   const onError = options.onError ?? ((error) => console.error('[gateway]', error));
   const faults = options.faults ?? new FaultInjector();
+  let identities = new Map<string, Identity>();
+  let arnContext: ArnContext = { region: 'us-east-1', accountId: '000000000000' };
 
   const reply = (res: http.ServerResponse, status: number, body: unknown) => {
     if (res.headersSent) return res.destroy();
@@ -127,29 +135,41 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       req.resume();
       return;
     }
-    if (faults.covers(service)) {
-      // The query protocol (SNS) names its operation in the body: read it first (small), then decide.
-      const needsBody = !req.headers['x-amz-target'] && service === 'sns';
-      const chunks: Buffer[] = [];
-      const decide = (body?: Buffer) => {
+    const key = accessKeyOf(req);
+    const identity = key ? identities.get(key) : undefined;
+    // The query protocol (SNS) names its operation in the body; IAM needs the resource from the body too.
+    const wantBody = (identity && needsBody(service, req.url ?? '/')) || (faults.covers(service) && !req.headers['x-amz-target'] && service === 'sns');
+    const proceed = (body?: Buffer) => {
+      if (identity) {
+        const asked = authorizationOf(service, req, body, arnContext);
+        const decision = evaluate(identity.statements, asked.action, asked.resources);
+        if (!decision.allowed) {
+          if (!body) req.resume();
+          options.onDenied?.({ accessKeyId: key!, principalArn: identity.principalArn, action: decision.action, resource: decision.resource });
+          answerAccessDenied(res, service, identity.principalArn, decision);
+          return;
+        }
+      }
+      if (faults.covers(service)) {
         const operation = operationOf(req, body);
         const fault = faults.decide(service, operation);
         const go = () => {
           if (fault?.error) {
-            req.resume();
+            if (!body) req.resume();
             answerFault(res, service, operation, fault.error);
           } else proxy(req, res, service, backend, url, body);
         };
         if (fault?.latencyMs) setTimeout(go, fault.latencyMs);
         else go();
-      };
-      if (needsBody) {
-        req.on('data', (c: Buffer) => chunks.push(c));
-        req.on('end', () => decide(Buffer.concat(chunks)));
-      } else decide();
-      return;
-    }
-    proxy(req, res, service, backend, url);
+        return;
+      }
+      proxy(req, res, service, backend, url, body);
+    };
+    if (wantBody) {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => proceed(Buffer.concat(chunks)));
+    } else proceed();
   });
 
   function controlFaults(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -234,6 +254,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     port,
     faults,
+    setIdentities: (map, context) => {
+      identities = map;
+      arnContext = context;
+    },
     setService: (name, url) => services.set(name, url),
     close: () =>
       new Promise<void>((resolve) => {

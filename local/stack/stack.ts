@@ -20,6 +20,7 @@ import { startKinesisVideoServer } from '../kinesis-video/server';
 import { startRekognitionServer } from '../rekognition/server';
 import { startGateway } from '../gateway/server';
 import { FaultInjector, parseFaults } from '../gateway/faults';
+import { functionAccessKeyId, identitiesFromTemplate, type PolicyStatement } from '../gateway/iam';
 import { UsageMeter } from '../usage/meter';
 import { startSnsServer, type Subscription } from '../sns/server';
 import { startSqsServer } from '../sqs/server';
@@ -68,6 +69,8 @@ export interface LocalStackOptions {
   root?: string;
   /** Where console lines go (default console.log). */
   print?: (line: string) => void;
+  /** Changes the compiled template before it is deployed locally (tests: remove a permission). */
+  transformTemplate?: (template: CfnTemplate) => void;
 }
 
 export interface ResourceInfo {
@@ -228,6 +231,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       host: endpointHost,
       services: {},
       onError: (e) => debug(`gateway: ${String(e)}`),
+      onDenied: (d) => warn(`IAM denied ${d.action} on ${d.resource} to ${d.principalArn} (its role in the template does not allow it)`),
       observe: usage.observe,
       faults: new FaultInjector(faultRules),
     });
@@ -310,6 +314,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const packaged = await packaging;
     debug(`${packaged.cached ? 'reused the package' : 'packaged'} in ${packaged.buildDir}`);
     const template = JSON.parse(fs.readFileSync(packaged.templateFile, 'utf8')) as CfnTemplate;
+    options.transformTemplate?.(template);
     const stackName = `${packaged.serviceName}-${LOCAL_STAGE}`;
     const cfn = new EvaluatedTemplate(template, { stackName, region, accountId: LOCAL_ACCOUNT_ID });
 
@@ -564,10 +569,34 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       AWS_ENDPOINT_URL: endpoint,
     };
+    // IAM: each function signs with a key of its own; the endpoint checks its requests against its role's policy.
+    const roleLogicalIdOf = (functionId: string) => {
+      const role = template.Resources[functionId]?.Properties?.Role as { 'Fn::GetAtt'?: [string, string] } | undefined;
+      return Array.isArray(role?.['Fn::GetAtt']) ? role['Fn::GetAtt'][0] : undefined;
+    };
+    const identities = identitiesFromTemplate(
+      definitions.map((d) => ({ name: d.name, roleLogicalId: roleLogicalIdOf(d.logicalId) })),
+      (roleId) => {
+        if (!template.Resources[roleId]) return undefined;
+        const props = cfn.properties(roleId) as { RoleName?: string; Policies?: { PolicyDocument?: { Statement?: PolicyStatement[] | PolicyStatement } }[] };
+        const statements = (props.Policies ?? []).flatMap((p) => {
+          const st = p.PolicyDocument?.Statement;
+          return st ? (Array.isArray(st) ? st : [st]) : [];
+        });
+        return { roleName: String(props.RoleName ?? roleId), statements };
+      },
+      LOCAL_ACCOUNT_ID,
+    );
+    const videoStreamArns = new Map(
+      Object.values(stackInfoResources)
+        .filter((r) => r.type === 'AWS::KinesisVideo::Stream' && r.attributes.Arn)
+        .map((r) => [r.ref, r.attributes.Arn]),
+    );
+    gateway.setIdentities(identities, { region, accountId: LOCAL_ACCOUNT_ID, videoStreamArn: (name) => videoStreamArns.get(name) });
     const functions = new Map<string, LocalFunction>();
     for (const definition of definitions) {
       if (apiFunctionArns.has(definition.arn)) definition.environment.API_TOKEN_SHA256 = createHash('sha256').update(token).digest('hex');
-      const fn = new LocalFunction(definition, baseEnvironment, logger);
+      const fn = new LocalFunction(definition, { ...baseEnvironment, AWS_ACCESS_KEY_ID: functionAccessKeyId(definition.name) }, logger);
       functions.set(definition.logicalId, fn);
       functionsByArn.set(definition.arn, fn);
       closers.push(() => fn.stop());
