@@ -151,7 +151,7 @@ async function main(): Promise<void> {
         }),
       );
       cursor = upTo;
-      await sleep(tick - (Date.now() - started));
+      await sleep(Math.max(0, tick - (Date.now() - started)));
     }
     await side;
   }
