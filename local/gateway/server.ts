@@ -7,6 +7,9 @@
  */
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
+import { answerFault, FaultInjector, operationOf, parseFaults } from './faults';
+import { accessKeyOf, answerAccessDenied, evaluate, type Identity } from './iam';
+import { authorizationOf, needsBody, type ArnContext } from './requests';
 
 export type ServiceName = 's3' | 'dynamodb' | 'kinesis' | 'rekognition' | 'sns' | 'sqs' | 'kinesisvideo' | (string & {});
 
@@ -18,6 +21,10 @@ export interface GatewayOptions {
   onError?: (error: unknown) => void;
   /** Sees every completed request/response pair (bodies up to OBSERVED_BODY_BYTES; media streams without them). */
   observe?: (exchange: Exchange) => void;
+  /** Fault injection (local/gateway/faults.ts); the control route /_facewatch/faults changes its rules. */
+  faults?: FaultInjector;
+  /** A request IAM denied (local/gateway/iam.ts). */
+  onDenied?: (denial: { accessKeyId: string; principalArn: string; action: string; resource: string }) => void;
 }
 
 /** One request through the gateway, as the usage meter reads it. */
@@ -51,6 +58,9 @@ function collector() {
 export interface Gateway {
   url: string;
   port: number;
+  faults: FaultInjector;
+  /** IAM: the identities (by access key id) whose requests are checked against their policy; other keys may do anything. */
+  setIdentities(identities: Map<string, Identity>, context: ArnContext): void;
   /** Adds or replaces a backend while running. */
   setService(name: ServiceName, url: string): void;
   close(): Promise<void>;
@@ -94,6 +104,9 @@ export function serviceOf(req: Pick<http.IncomingMessage, 'headers' | 'url' | 'm
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const services = new Map<string, string>(Object.entries(options.services).filter((e): e is [string, string] => typeof e[1] === 'string'));
   const onError = options.onError ?? ((error) => console.error('[gateway]', error));
+  const faults = options.faults ?? new FaultInjector();
+  let identities = new Map<string, Identity>();
+  let arnContext: ArnContext = { region: 'us-east-1', accountId: '000000000000' };
 
   const reply = (res: http.ServerResponse, status: number, body: unknown) => {
     if (res.headersSent) return res.destroy();
@@ -107,6 +120,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       reply(res, 200, { status: 'running', services: Object.fromEntries([...services.keys()].map((s) => [s, 'running'])) });
       return;
     }
+    if (url.pathname === '/_facewatch/faults' && !req.headers.authorization) {
+      controlFaults(req, res);
+      return;
+    }
     // Anything not recognisable is an S3 request (its unsigned form is a plain GET/PUT on /bucket/key).
     const service = serviceOf(req) ?? 's3';
     const backend = services.get(service);
@@ -118,12 +135,69 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       req.resume();
       return;
     }
+    const key = accessKeyOf(req);
+    const identity = key ? identities.get(key) : undefined;
+    // The query protocol (SNS) names its operation in the body; IAM needs the resource from the body too.
+    const wantBody = (identity && needsBody(service, req.url ?? '/')) || (faults.covers(service) && !req.headers['x-amz-target'] && service === 'sns');
+    const proceed = (body?: Buffer) => {
+      if (identity) {
+        const asked = authorizationOf(service, req, body, arnContext);
+        const decision = evaluate(identity.statements, asked.action, asked.resources);
+        if (!decision.allowed) {
+          if (!body) req.resume();
+          options.onDenied?.({ accessKeyId: key!, principalArn: identity.principalArn, action: decision.action, resource: decision.resource });
+          answerAccessDenied(res, service, identity.principalArn, decision);
+          return;
+        }
+      }
+      if (faults.covers(service)) {
+        const operation = operationOf(req, body);
+        const fault = faults.decide(service, operation);
+        const go = () => {
+          if (fault?.error) {
+            if (!body) req.resume();
+            answerFault(res, service, operation, fault.error);
+          } else proxy(req, res, service, backend, url, body);
+        };
+        if (fault?.latencyMs) setTimeout(go, fault.latencyMs);
+        else go();
+        return;
+      }
+      proxy(req, res, service, backend, url, body);
+    };
+    if (wantBody) {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => proceed(Buffer.concat(chunks)));
+    } else proceed();
+  });
+
+  function controlFaults(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      try {
+        if (req.method === 'PUT' || req.method === 'POST') faults.set(parseFaults(Buffer.concat(chunks).toString('utf8') || '[]'));
+        else if (req.method === 'DELETE') faults.set([]);
+        else if (req.method !== 'GET') {
+          reply(res, 405, { __type: 'MethodNotAllowed', message: 'GET lists the fault rules, PUT/POST replaces them ({"rules":[...]}), DELETE clears them' });
+          return;
+        }
+        reply(res, 200, { rules: faults.list() });
+      } catch (error) {
+        reply(res, 400, { __type: 'ValidationException', message: (error as Error).message });
+      }
+    });
+  }
+
+  function proxy(req: http.IncomingMessage, res: http.ServerResponse, service: ServiceName, backend: string, url: URL, bufferedBody?: Buffer): void {
     const target = new URL(backend);
     const headers = { ...req.headers };
     // The backend answers 100-continue itself when needed; the client already got ours.
     delete headers.expect;
     const observed = options.observe && !MEDIA_STREAM.test(url.pathname) ? { request: collector(), response: collector() } : undefined;
-    if (observed) req.on('data', (chunk: Buffer) => observed.request.add(chunk));
+    if (observed && bufferedBody) observed.request.add(bufferedBody);
+    else if (observed) req.on('data', (chunk: Buffer) => observed.request.add(chunk));
     const forward = http.request(
       { host: target.hostname, port: target.port, method: req.method, path: req.url, headers },
       (upstream) => {
@@ -157,12 +231,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       onError(error);
       reply(res, 502, { __type: 'ServiceUnavailableException', message: `The local ${service} service did not answer: ${error.message}` });
     });
-    req.pipe(forward);
+    if (bufferedBody) forward.end(bufferedBody);
+    else req.pipe(forward);
     res.on('close', () => {
       // The client went away (e.g. a stopped GetMedia): stop the upstream request too.
       if (!res.writableFinished) forward.destroy();
     });
-  });
+  }
   // Long-lived media requests (PutMedia, GetMedia) must not be cut by the default timeouts.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
@@ -178,6 +253,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     port,
+    faults,
+    setIdentities: (map, context) => {
+      identities = map;
+      arnContext = context;
+    },
     setService: (name, url) => services.set(name, url),
     close: () =>
       new Promise<void>((resolve) => {

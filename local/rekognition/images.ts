@@ -6,6 +6,19 @@ import { imageTooLarge, invalidImageFormat, invalidParameter, invalidS3Object } 
 export const MAX_BYTES = 5 * 1024 * 1024;
 export const MAX_S3_BYTES = 15 * 1024 * 1024;
 export const MIN_SIDE = 80;
+/**
+ * The twin refuses images over this many pixels before decoding them (a small PNG can decompress to 20,000 ×
+ * 20,000 px, 1.6 GB of RGBA): AWS bounds the bytes (5 MB inline, 15 MB from S3) and answers
+ * ImageTooLargeException; locally the decoded size is bounded too, so memory stays bounded.
+ */
+export const MAX_PIXELS = 50_000_000;
+
+/** Whether the image's data ends where its format says it ends (JPEG: an EOI marker; PNG: the IEND chunk). */
+export function isComplete(b: Uint8Array, format: 'jpeg' | 'png'): boolean {
+  // Some cameras pad after the end: look at the last 1 KB.
+  const tail = Buffer.from(b.subarray(Math.max(0, b.length - 1024)));
+  return format === 'jpeg' ? tail.includes(Buffer.from([0xff, 0xd9])) : tail.includes(Buffer.from('IEND', 'latin1'));
+}
 
 export function sniffFormat(b: Uint8Array): 'jpeg' | 'png' | null {
   if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
@@ -28,11 +41,16 @@ export async function checkImage(bytes: Buffer): Promise<LoadedImage> {
   if (!format) throw invalidImageFormat();
   let meta: Metadata;
   try {
-    meta = await sharp(bytes, { failOn: 'none' }).metadata();
+    // metadata() reads the header only; the pixel limit is checked below, with the image's size in the message.
+    meta = await sharp(bytes, { failOn: 'none', limitInputPixels: false }).metadata();
   } catch {
     throw invalidImageFormat();
   }
   if (!meta.width || !meta.height) throw invalidImageFormat();
+  if (meta.width * meta.height > MAX_PIXELS) {
+    throw imageTooLarge(`Image size is too large: ${meta.width}×${meta.height} px exceeds ${MAX_PIXELS / 1_000_000} megapixels.`);
+  }
+  if (!isComplete(bytes, format)) throw invalidImageFormat(`Request has invalid image format: the ${format === 'jpeg' ? 'JPEG' : 'PNG'} is truncated (its data ends before the end of the image).`);
   const swap = (meta.orientation ?? 1) >= 5;
   const width = swap ? meta.height : meta.width;
   const height = swap ? meta.width : meta.height;

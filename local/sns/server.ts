@@ -4,6 +4,7 @@
  * JSON file in the outbox; email subscriptions are delivered over SMTP (to the local mail catcher), SMS
  * to a callback (the console), other protocols to an optional delivery hook.
  */
+import { attributeValues, matchesFilterPolicy, parseFilterPolicy } from './filter-policy';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -42,7 +43,8 @@ export interface PublishedMessage {
   MessageStructure?: string;
   MessageAttributes: Record<string, MessageAttribute>;
   Timestamp: string;
-  deliveries: { protocol: string; endpoint: string; status: 'delivered' | 'failed' | 'skipped'; detail?: string }[];
+  /** filtered: the subscription's filter policy did not match (local/sns/filter-policy.ts), as on AWS: not sent. */
+  deliveries: { protocol: string; endpoint: string; status: 'delivered' | 'failed' | 'skipped' | 'filtered'; detail?: string }[];
 }
 
 export interface SnsServerOptions {
@@ -172,6 +174,22 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
   async function deliver(sub: Subscription, message: PublishedMessage, t: Topic): Promise<PublishedMessage['deliveries'][number]> {
     const body = bodyFor(sub, message);
     const base = { protocol: sub.protocol, endpoint: sub.endpoint };
+    if (sub.attributes.FilterPolicy) {
+      const policy = parseFilterPolicy(sub.attributes.FilterPolicy);
+      let subject: Record<string, unknown> | undefined;
+      if (sub.attributes.FilterPolicyScope === 'MessageBody') {
+        try {
+          const parsed = JSON.parse(message.MessageStructure === 'json' ? (JSON.parse(message.Message)[sub.protocol] ?? JSON.parse(message.Message).default) : message.Message);
+          subject = parsed && typeof parsed === 'object' ? parsed : undefined;
+        } catch {
+          subject = undefined; // not a JSON body: a body policy cannot match
+        }
+      } else {
+        const values = attributeValues(message.MessageAttributes);
+        subject = Object.keys(values).length ? values : undefined;
+      }
+      if (!matchesFilterPolicy(policy, subject)) return { ...base, status: 'filtered', detail: `filter policy ${sub.attributes.FilterPolicy} did not match` };
+    }
     try {
       if (sub.protocol === 'email' || sub.protocol === 'email-json') {
         if (!options.smtp) return { ...base, status: 'skipped', detail: 'no mail catcher configured' };
@@ -320,6 +338,13 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
       if (existing) return { SubscriptionArn: existing.arn };
       // Email subscriptions need a click on AWS; locally they are confirmed at once.
       const sub: Subscription = { arn: `${t.arn}:${randomUUID()}`, topicArn: t.arn, protocol, endpoint, attributes: parseMap(params, 'Attributes') };
+      if (sub.attributes.FilterPolicy) {
+        try {
+          parseFilterPolicy(sub.attributes.FilterPolicy);
+        } catch (error) {
+          throw new SnsError('InvalidParameter', (error as Error).message);
+        }
+      }
       state.subscriptions.push(sub);
       save();
       return { SubscriptionArn: sub.arn };

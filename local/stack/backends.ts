@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import { holderOf, track } from './lifecycle';
 
 export interface Running {
   url: string;
@@ -22,7 +23,9 @@ export class PortInUseError extends Error {
     readonly what: string,
     readonly option: string,
   ) {
-    super(`Port ${port} (${what}) is already in use on 127.0.0.1. Stop what uses it, or choose another port with ${option} <port>.`);
+    const holder = holderOf(port);
+    const by = holder ? `, by pid ${holder.pid} (${holder.cmdline.length > 160 ? `${holder.cmdline.slice(0, 157)}...` : holder.cmdline})` : '';
+    super(`Port ${port} (${what}) is already in use on 127.0.0.1${by}. Stop what uses it${holder ? ` (kill ${holder.pid})` : ''}, or choose another port with ${option} <port>.`);
   }
 }
 
@@ -133,6 +136,7 @@ export async function startMailCatcher(root: string, directory: string, webPort:
     // Its own process group: a Ctrl-C in the terminal reaches only the stack, which then stops it in order.
     { cwd: directory, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' }, detached: true },
   );
+  track(child, 'mail catcher (maildev)');
   // If the stack exits without stopping it (an uncaught error), do not leave it running.
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);

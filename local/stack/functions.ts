@@ -5,6 +5,7 @@
  * cold-starts a new one, as Lambda does.
  */
 import { ChildProcess, fork } from 'node:child_process';
+import { track } from './lifecycle';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -105,6 +106,7 @@ export class LocalFunction {
       detached: true,
     });
     this.child = child;
+    track(child, `function ${d.name}`);
     for (const stream of [child.stdout!, child.stderr!]) {
       let partial = '';
       stream.setEncoding('utf8');

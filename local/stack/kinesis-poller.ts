@@ -13,6 +13,10 @@
  *   are done, the rest is retried; an identifier that is empty or not in the batch fails the whole batch;
  * - after maximumRetryAttempts retries, or for records older than maximumRecordAgeInSeconds, the batch's
  *   metadata goes to the on-failure destination and the shard moves past it (-1 = no limit).
+ * - with a checkpoint file (what `npm start` gives each mapping, in <dataDir>/event-source-mappings/), the
+ *   mapping keeps its position per shard across stops and restarts, as AWS's does: a restart reads after the
+ *   last record it finished; a mapping with nothing finished yet reads from where it first started (its
+ *   StartingPosition, fixed at its creation: LATEST becomes the creation time), never from a new LATEST.
  * Not modelled: ParallelizationFactor, tumbling windows, filters, enhanced fan-out, resharding.
  *
  * Usage:
@@ -22,6 +26,8 @@
  *   await poller.drain(); // or: process everything currently in the stream, then return (tests)
  */
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import {
   GetRecordsCommand,
   GetShardIteratorCommand,
@@ -88,7 +94,38 @@ export interface KinesisPollerOptions extends KinesisEventSourceSettings {
   onInvoke?: (invocation: KinesisInvocation) => void;
   /** A failed read of the stream (the poller waits and reads again). */
   onPollError?: (error: unknown, shardId: string) => void;
+  /**
+   * Where the mapping keeps its position per shard (a JSON file, rewritten atomically after every finished
+   * batch). Without it the mapping starts from its StartingPosition at every start.
+   */
+  checkpointFile?: string;
   now?: () => number;
+}
+
+/** A mapping's saved position: per shard the last finished sequence number; when it was created. */
+export interface MappingCheckpoint {
+  streamArn: string;
+  /** Epoch ms of the mapping's first start: where a LATEST mapping with nothing finished resumes. */
+  createdAt: number;
+  shards: Record<string, string>;
+}
+
+export function readCheckpoint(file: string, streamArn: string): MappingCheckpoint | undefined {
+  let parsed: MappingCheckpoint;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as MappingCheckpoint;
+  } catch {
+    return undefined; // none yet (or unreadable: the mapping starts as new)
+  }
+  if (parsed?.streamArn !== streamArn || typeof parsed.createdAt !== 'number' || typeof parsed.shards !== 'object' || !parsed.shards) return undefined;
+  return parsed;
+}
+
+function writeCheckpoint(file: string, checkpoint: MappingCheckpoint): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const temporary = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temporary, JSON.stringify(checkpoint));
+  fs.renameSync(temporary, file);
 }
 
 export interface KinesisInvocation {
@@ -175,6 +212,7 @@ class ShardReader {
   }
 
   private done(count: number): void {
+    if (count > 0) this.poller.finished(this.shardId, this.buffer[count - 1].SequenceNumber);
     this.buffer.splice(0, count);
     this.retries = 0;
   }
@@ -187,6 +225,7 @@ class ShardReader {
     while (expired < this.buffer.length && (this.buffer[expired].ApproximateArrivalTimestamp?.getTime() ?? Infinity) < oldest) expired += 1;
     if (expired === 0) return;
     await this.poller.discard(this.shardId, this.buffer.slice(0, expired), 'RecordAgeExceeded', 0);
+    this.poller.finished(this.shardId, this.buffer[expired - 1].SequenceNumber);
     this.buffer.splice(0, expired);
     this.retries = 0;
     this.splits = [];
@@ -200,7 +239,9 @@ class ShardReader {
       new GetRecordsCommand({ ShardIterator: this.iterator, Limit: Math.min(10_000, Math.max(target - this.buffer.length, 1)) }),
     );
     this.iterator = response.NextShardIterator ?? '';
-    this.buffer.push(...(response.Records ?? []));
+    const skipBefore = this.poller.skipBefore(this.shardId);
+    const records = response.Records ?? [];
+    this.buffer.push(...(skipBefore === undefined ? records : records.filter((r) => (r.ApproximateArrivalTimestamp?.getTime() ?? Infinity) >= skipBefore)));
   }
 }
 
@@ -215,6 +256,7 @@ export class KinesisPoller {
   private readers: ShardReader[] | undefined;
   private running: Promise<void> | undefined;
   private stopping = false;
+  private checkpoint: MappingCheckpoint | undefined;
 
   constructor(private readonly options: KinesisPollerOptions) {
     this.client = options.client;
@@ -239,6 +281,26 @@ export class KinesisPoller {
     // By name rather than ARN: kinesalite predates the StreamARN parameters.
     this.streamName = options.streamArn.slice(options.streamArn.indexOf(':stream/') + ':stream/'.length);
     this.functionArn = `arn:${partition}:lambda:${region}:${account}:function:${options.functionName ?? 'local'}`;
+    if (options.checkpointFile) {
+      this.checkpoint = readCheckpoint(options.checkpointFile, options.streamArn);
+      if (!this.checkpoint) {
+        this.checkpoint = { streamArn: options.streamArn, createdAt: this.now(), shards: {} };
+        writeCheckpoint(options.checkpointFile, this.checkpoint);
+      }
+    }
+  }
+
+  /** @internal Records of a shard that arrived before this are not the mapping's (LATEST at its creation). */
+  skipBefore(shardId: string): number | undefined {
+    if (!this.checkpoint || (this.options.startingPosition ?? 'LATEST') !== 'LATEST' || this.checkpoint.shards[shardId]) return undefined;
+    return this.checkpoint.createdAt;
+  }
+
+  /** @internal A shard's records up to `sequenceNumber` are finished (processed or given up on). */
+  finished(shardId: string, sequenceNumber: string | undefined): void {
+    if (!this.checkpoint || !this.options.checkpointFile || !sequenceNumber) return;
+    this.checkpoint.shards[shardId] = sequenceNumber;
+    writeCheckpoint(this.options.checkpointFile, this.checkpoint);
   }
 
   /** Polls every shard in the background until stop(). */
@@ -281,6 +343,20 @@ export class KinesisPoller {
   /** @internal */
   async shardIterator(shardId: string): Promise<string> {
     const { startingPosition = 'LATEST', startingPositionTimestamp } = this.options;
+    const resumeAfter = this.checkpoint?.shards[shardId];
+    if (resumeAfter) {
+      const resumed = await this.client.send(
+        new GetShardIteratorCommand({ StreamName: this.streamName, ShardId: shardId, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: resumeAfter }),
+      );
+      return resumed.ShardIterator ?? '';
+    }
+    if (this.checkpoint && startingPosition === 'LATEST') {
+      // LATEST as of the mapping's creation, not of this start: what arrived while stopped is read. (Read from
+      // the trim horizon, older records skipped in fill(): kinesalite never answers an AT_TIMESTAMP iterator
+      // request when no record is that recent.)
+      const horizon = await this.client.send(new GetShardIteratorCommand({ StreamName: this.streamName, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }));
+      return horizon.ShardIterator ?? '';
+    }
     const response = await this.client.send(
       new GetShardIteratorCommand({
         StreamName: this.streamName,

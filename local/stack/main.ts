@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PortInUseError } from './backends';
+import { endChildren, killChildrenNow, StackAlreadyRunningError, STOP_GRACE_MS } from './lifecycle';
 import { startLocalStack, type LocalStack } from './stack';
 
 const usage = `usage: npm start -- [--port 4566] [--api-port 3000] [--mail-port 1080] [--data-dir .facewatch] [--reset] [--param key=value]... [--quiet] [--verbose]`;
@@ -54,9 +55,45 @@ async function main(): Promise<void> {
     params[p.slice(0, eq)] = p.slice(eq + 1);
   }
 
+  // Signals are handled from the first moment: a SIGTERM while starting (a process manager, `timeout`, a
+  // closed terminal) ends the children started so far, which a default exit would leave running.
+  let stack: LocalStack | undefined;
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) {
+      console.log('Stopping already; press Ctrl-C again in a few seconds to force.');
+      setTimeout(() => {
+        killChildrenNow();
+        process.exit(130);
+      }, 3000).unref();
+      return;
+    }
+    stopping = true;
+    console.log(`\n${signal}: stopping the local stack…`);
+    // Whatever happens, nothing is left after 10 s: children get SIGTERM, SIGKILL after the grace period.
+    setTimeout(() => {
+      console.error('Stopping took too long: killing what is left.');
+      killChildrenNow();
+      process.exit(1);
+    }, STOP_GRACE_MS + 2_000).unref();
+    try {
+      if (stack) await stack.stop();
+      else await endChildren();
+      console.log('Stopped.');
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    } catch (error) {
+      console.error('Stopping failed:', error);
+      killChildrenNow();
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGHUP', () => void shutdown('SIGHUP'));
+  process.on('exit', killChildrenNow);
+
   const started = Date.now();
   console.log('Starting the facewatch local stack…');
-  let stack: LocalStack;
   try {
     stack = await startLocalStack({
       port: port(values.port, 4566, '--port'),
@@ -69,8 +106,15 @@ async function main(): Promise<void> {
       params,
     });
   } catch (error) {
-    console.error(error instanceof PortInUseError || (error instanceof Error && /already in use/.test(error.message)) ? error.message : error);
+    if (stopping) return; // a signal came while starting: shutdown() ends it
+    const known = error instanceof PortInUseError || error instanceof StackAlreadyRunningError || (error instanceof Error && /already in use/.test(error.message));
+    console.error(known ? (error as Error).message : error);
+    killChildrenNow();
     process.exit(1);
+  }
+  if (stopping) {
+    await stack.stop();
+    return;
   }
 
   const info = stack.stackInfo;
@@ -97,26 +141,6 @@ async function main(): Promise<void> {
     ].join('\n'),
   );
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) {
-      console.log('Stopping already; press Ctrl-C again in a few seconds to force.');
-      setTimeout(() => process.exit(130), 3000).unref();
-      return;
-    }
-    stopping = true;
-    console.log(`\n${signal}: stopping the local stack…`);
-    try {
-      await stack.stop();
-      console.log('Stopped.');
-      process.exit(0);
-    } catch (error) {
-      console.error('Stopping failed:', error);
-      process.exit(1);
-    }
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
 void main();

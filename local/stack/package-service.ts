@@ -4,6 +4,7 @@
  * `.serverless/`. Skipped when nothing it reads has changed since the last package.
  */
 import { spawn } from 'node:child_process';
+import { track } from './lifecycle';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -83,6 +84,7 @@ export async function packageService(options: PackageOptions): Promise<PackagedS
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    track(child, 'packaging (osls package)');
     child.stdout.on('data', (d: Buffer) => output.push(d.toString()));
     child.stderr.on('data', (d: Buffer) => output.push(d.toString()));
     // A stuck package (e.g. another `osls package` holding .esbuild/) must not hang the start forever.

@@ -19,10 +19,13 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { startKinesisVideoServer } from '../kinesis-video/server';
 import { startRekognitionServer } from '../rekognition/server';
 import { startGateway } from '../gateway/server';
+import { FaultInjector, parseFaults } from '../gateway/faults';
+import { functionAccessKeyId, identitiesFromTemplate, type PolicyStatement } from '../gateway/iam';
 import { UsageMeter } from '../usage/meter';
 import { startSnsServer, type Subscription } from '../sns/server';
 import { startSqsServer } from '../sqs/server';
 import { assertPortFree, startDynamoDb, startKinesis, startMailCatcher, startS3, type Running } from './backends';
+import { endChildren, endLeftovers, releasePidFile, usePidFile } from './lifecycle';
 import { fileLogger, LocalFunction, type FunctionDefinition } from './functions';
 import { startHttpApi, type CorsConfiguration, type HttpRoute } from './http-api';
 import { startLambdaApi } from './lambda-api';
@@ -32,6 +35,7 @@ import { packageService } from './package-service';
 import { S3NotificationRouter, type LambdaNotification } from './s3-notifications';
 import { EvaluatedTemplate, LOCAL_ACCOUNT_ID, LOCAL_REGION, type CfnTemplate } from './template';
 import { extractZip } from './unzip';
+import { startTtlSweeper, type TtlTable } from './ttl-sweeper';
 import { projectRoot } from '../project-root';
 
 export const LOCAL_STAGE = 'local';
@@ -65,6 +69,8 @@ export interface LocalStackOptions {
   root?: string;
   /** Where console lines go (default console.log). */
   print?: (line: string) => void;
+  /** Changes the compiled template before it is deployed locally (tests: remove a permission). */
+  transformTemplate?: (template: CfnTemplate) => void;
 }
 
 export interface ResourceInfo {
@@ -162,6 +168,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const apiPort = options.apiPort ?? 3000;
   const mailPort = options.mailPort ?? 1080;
 
+  // A stack of this data dir that was killed (kill -9) left its children running: end them first. A stack
+  // still running with this data dir stops this start.
+  const leftovers = await endLeftovers(dataDir);
+  if (leftovers.length) print(`! ended what a previous stack of ${dataDir} left running: ${leftovers.map((l) => `${l.what} (pid ${l.pid})`).join(', ')}`);
   // Fail before any work when a fixed port is taken.
   await assertPortFree(gatewayPort, 'AWS endpoint', '--port');
   await assertPortFree(apiPort, 'HTTP API', '--api-port');
@@ -169,6 +179,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   if (options.reset) fs.rmSync(dataDir, { recursive: true, force: true });
   fs.mkdirSync(path.join(dataDir, 'logs'), { recursive: true });
+  usePidFile(dataDir);
   const stackLog = fs.createWriteStream(path.join(dataDir, 'logs', 'stack.log'), { flags: 'a' });
   const debug = (line: string) => {
     stackLog.write(`${new Date().toISOString()} ${line}\n`);
@@ -192,6 +203,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         debug(`while stopping: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
+    // Whatever child is still running (a function mid-invocation, a slow mail catcher) is ended now.
+    await endChildren();
+    releasePidFile();
     await new Promise((r) => stackLog.end(r));
   };
 
@@ -205,7 +219,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // 2. The single endpoint first, so every service can be told its public URL.
     const usage = new UsageMeter();
-    const gateway = await startGateway({ port: gatewayPort, host: endpointHost, services: {}, onError: (e) => debug(`gateway: ${String(e)}`), observe: usage.observe });
+    // FACEWATCH_FAULTS: faults to inject from the start (local/gateway/faults.ts); /_facewatch/faults changes them.
+    let faultRules;
+    try {
+      faultRules = parseFaults(process.env.FACEWATCH_FAULTS);
+    } catch (error) {
+      throw new Error(`FACEWATCH_FAULTS: ${(error as Error).message}`);
+    }
+    const gateway = await startGateway({
+      port: gatewayPort,
+      host: endpointHost,
+      services: {},
+      onError: (e) => debug(`gateway: ${String(e)}`),
+      onDenied: (d) => warn(`IAM denied ${d.action} on ${d.resource} to ${d.principalArn} (its role in the template does not allow it)`),
+      observe: usage.observe,
+      faults: new FaultInjector(faultRules),
+    });
+    if (faultRules.length) warn(`injecting faults (FACEWATCH_FAULTS): ${JSON.stringify(faultRules)}`);
     closers.push(() => gateway.close());
     const endpoint = gateway.url;
 
@@ -284,6 +314,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const packaged = await packaging;
     debug(`${packaged.cached ? 'reused the package' : 'packaged'} in ${packaged.buildDir}`);
     const template = JSON.parse(fs.readFileSync(packaged.templateFile, 'utf8')) as CfnTemplate;
+    options.transformTemplate?.(template);
     const stackName = `${packaged.serviceName}-${LOCAL_STAGE}`;
     const cfn = new EvaluatedTemplate(template, { stackName, region, accountId: LOCAL_ACCOUNT_ID });
 
@@ -309,6 +340,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }),
     );
 
+    const ttlTables: TtlTable[] = [];
     const definitions: FunctionDefinition[] = [];
     const notificationsByBucket = new Map<string, LambdaNotification[]>();
     const mappings: string[] = [];
@@ -383,8 +415,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             if (props.StreamSpecification) input.StreamSpecification = { StreamEnabled: true, ...(props.StreamSpecification as object) };
             await dynamoClient.send(new CreateTableCommand(input));
             await waitUntilTableExists({ client: dynamoClient, maxWaitTime: 30, minDelay: 1 }, { TableName: attrs.ref });
-            // dynalite keeps no TTL; items stay until deleted, which only matters for long-running twins.
-            if (props.TimeToLiveSpecification) debug(`${id}: TimeToLiveSpecification is not enforced locally`);
+          }
+          const ttl = props.TimeToLiveSpecification as { AttributeName?: string; Enabled?: boolean } | undefined;
+          if (ttl?.Enabled && ttl.AttributeName) {
+            ttlTables.push({ tableName: attrs.ref, attributeName: ttl.AttributeName, keyNames: (props.KeySchema as { AttributeName: string }[]).map((k) => k.AttributeName) });
           }
           break;
         }
@@ -438,7 +472,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
               TopicArn: String(props.TopicArn),
               Protocol: String(props.Protocol),
               Endpoint: String(props.Endpoint),
-              Attributes: strings({ ...(props.FilterPolicy ? { FilterPolicy: props.FilterPolicy } : {}), ...(props.RawMessageDelivery !== undefined ? { RawMessageDelivery: props.RawMessageDelivery } : {}) }),
+              Attributes: strings({ ...(props.FilterPolicy ? { FilterPolicy: props.FilterPolicy } : {}), ...(props.FilterPolicyScope ? { FilterPolicyScope: props.FilterPolicyScope } : {}), ...(props.RawMessageDelivery !== undefined ? { RawMessageDelivery: props.RawMessageDelivery } : {}) }),
               ReturnSubscriptionArn: true,
             }),
           );
@@ -517,6 +551,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stackInfoResources[id] = { type: resource.Type, ref: after.ref, attributes: after.attributes };
     }
 
+    // DynamoDB TTL (dynalite has none): expired items removed every ~30 s, straight at dynalite (no injected faults).
+    if (ttlTables.length) {
+      const sweeper = startTtlSweeper(new DynamoDBClient({ ...clientConfig, endpoint: dynamodb.url }), ttlTables, debug);
+      closers.push(() => sweeper.stop());
+    }
+
     // 4. Functions, each in its own process; the API's functions get the hash of the local API token.
     const { token, file: tokenFile } = apiToken(dataDir);
     const apiFunctionArns = new Set(apiParts.routes.map((r) => integrationOf(r)?.functionArn).filter(Boolean) as string[]);
@@ -529,10 +569,34 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       AWS_ENDPOINT_URL: endpoint,
     };
+    // IAM: each function signs with a key of its own; the endpoint checks its requests against its role's policy.
+    const roleLogicalIdOf = (functionId: string) => {
+      const role = template.Resources[functionId]?.Properties?.Role as { 'Fn::GetAtt'?: [string, string] } | undefined;
+      return Array.isArray(role?.['Fn::GetAtt']) ? role['Fn::GetAtt'][0] : undefined;
+    };
+    const identities = identitiesFromTemplate(
+      definitions.map((d) => ({ name: d.name, roleLogicalId: roleLogicalIdOf(d.logicalId) })),
+      (roleId) => {
+        if (!template.Resources[roleId]) return undefined;
+        const props = cfn.properties(roleId) as { RoleName?: string; Policies?: { PolicyDocument?: { Statement?: PolicyStatement[] | PolicyStatement } }[] };
+        const statements = (props.Policies ?? []).flatMap((p) => {
+          const st = p.PolicyDocument?.Statement;
+          return st ? (Array.isArray(st) ? st : [st]) : [];
+        });
+        return { roleName: String(props.RoleName ?? roleId), statements };
+      },
+      LOCAL_ACCOUNT_ID,
+    );
+    const videoStreamArns = new Map(
+      Object.values(stackInfoResources)
+        .filter((r) => r.type === 'AWS::KinesisVideo::Stream' && r.attributes.Arn)
+        .map((r) => [r.ref, r.attributes.Arn]),
+    );
+    gateway.setIdentities(identities, { region, accountId: LOCAL_ACCOUNT_ID, videoStreamArn: (name) => videoStreamArns.get(name) });
     const functions = new Map<string, LocalFunction>();
     for (const definition of definitions) {
       if (apiFunctionArns.has(definition.arn)) definition.environment.API_TOKEN_SHA256 = createHash('sha256').update(token).digest('hex');
-      const fn = new LocalFunction(definition, baseEnvironment, logger);
+      const fn = new LocalFunction(definition, { ...baseEnvironment, AWS_ACCESS_KEY_ID: functionAccessKeyId(definition.name) }, logger);
       functions.set(definition.logicalId, fn);
       functionsByArn.set(definition.arn, fn);
       closers.push(() => fn.stop());
@@ -593,6 +657,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         streamArn: source,
         pollIntervalMs: consumer ? ENHANCED_FAN_OUT_POLL_MS : undefined,
         functionName: fn.definition.name,
+        // Its position per shard survives stops and restarts, as a mapping's does on AWS.
+        checkpointFile: path.join(dataDir, 'event-source-mappings', `${id}.json`),
         handler: async (event) => {
           const outcome = await fn.invoke(event);
           if (outcome.error) throw Object.assign(new Error(`${outcome.error.errorType}: ${outcome.error.errorMessage}`), { name: outcome.error.errorType });

@@ -44,6 +44,43 @@ export class DynamoAlertStateStore implements AlertStateStore {
     }
   }
 
+  async markSending(claim: AlertClaim): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [tables.alertState.partitionKey]: alertStateKey(claim.personId, claim.camera) },
+          UpdateExpression: 'SET #status = :sending',
+          ConditionExpression: 'sightingId = :sighting AND #status = :pending',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':sending': 'sending', ':pending': 'pending', ':sighting': claim.sightingId },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  async releaseSending(claim: AlertClaim): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [tables.alertState.partitionKey]: alertStateKey(claim.personId, claim.camera) },
+          UpdateExpression: 'SET #status = :pending',
+          ConditionExpression: 'sightingId = :sighting AND #status = :sending',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':sending': 'sending', ':pending': 'pending', ':sighting': claim.sightingId },
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return;
+      throw error;
+    }
+  }
+
   async markSent(claim: AlertClaim, messageId: string): Promise<void> {
     try {
       await this.client.send(

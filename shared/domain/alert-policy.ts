@@ -53,6 +53,7 @@ export type ClaimOutcome = 'claimed' | 'resumed' | 'suppressed';
  */
 export function evaluateClaim(state: Pick<AlertState, 'sightingId' | 'lastAlertAt' | 'status'> | undefined, claim: AlertClaim): ClaimOutcome {
   if (!state) return 'claimed';
+  // sending: an earlier attempt died during Publish; publishing again could alert twice (at most once here).
   if (state.sightingId === claim.sightingId) return state.status === 'pending' ? 'resumed' : 'suppressed';
   return claim.frameTimeMs >= state.lastAlertAt + claim.cooldownMs ? 'claimed' : 'suppressed';
 }

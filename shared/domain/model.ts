@@ -120,8 +120,12 @@ export interface AlertState {
   lastAlertAt: number;
   sightingId: string;
   expiresAt: number;
-  /** pending: claimed, publish not confirmed yet (a retry of the same sighting publishes again); sent: published. */
-  status?: 'pending' | 'sent';
+  /**
+   * pending: claimed, not published yet (a retry of the same sighting publishes); sending: a Publish was
+   * started and its outcome is unknown (the process died during it: a retry does NOT publish, so an alert is
+   * never sent twice; see docs/reliability.md); sent: published.
+   */
+  status?: 'pending' | 'sending' | 'sent';
   /** SNS MessageId of the published alert. */
   messageId?: string;
 }

@@ -49,6 +49,14 @@ export const rejections = {
     reason: 'TOO_LARGE',
     message: `The photo is ${bytes === undefined ? 'too large' : `${(bytes / 1024 / 1024).toFixed(1)} MB`}: at most ${MAX_PHOTO_BYTES / 1024 / 1024} MB is accepted. Upload a smaller version.`,
   }),
+  truncated: (fileName: string): Rejection => ({
+    reason: 'INVALID_IMAGE',
+    message: `"${fileName}" is truncated: its data ends before the end of the image (an interrupted upload or copy). Upload the whole file again.`,
+  }),
+  tooManyPixels: (detail: string): Rejection => ({
+    reason: 'TOO_LARGE',
+    message: `The photo is too large: ${detail.replace(/^Image size is too large:\s*/, '').replace(/\.$/, '')}. Upload a smaller version (a few megapixels are plenty for a face).`,
+  }),
   invalidImage: (detail: string): Rejection => ({
     reason: 'INVALID_IMAGE',
     message: `The image could not be used (${detail}): upload a JPEG or PNG of at least 80 pixels a side.`,

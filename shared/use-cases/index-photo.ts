@@ -171,9 +171,10 @@ async function examine(
   if (outcome.kind === 'refused') {
     switch (outcome.problem) {
       case 'NOT_JPEG_OR_PNG':
-        return { rejection: rejections.notJpegOrPng(photo.fileName) };
+        // The service says which when it can (the local twin does; AWS says only "invalid image format").
+        return { rejection: /truncated/i.test(outcome.detail ?? '') ? rejections.truncated(photo.fileName) : rejections.notJpegOrPng(photo.fileName) };
       case 'TOO_LARGE':
-        return { rejection: rejections.tooLarge(event.size) };
+        return { rejection: /\d+\s*[×x]\s*\d+/.test(outcome.detail ?? '') ? rejections.tooManyPixels(outcome.detail!) : rejections.tooLarge(event.size) };
       case 'INVALID_IMAGE':
         return { rejection: rejections.invalidImage(outcome.detail) };
       case 'UNREADABLE':

@@ -16,6 +16,13 @@ export interface SightingStore {
 export interface AlertStateStore {
   /** Atomically takes the alert window for this sighting (rule: evaluateClaim in shared/domain/alert-policy.ts). */
   claim(claim: AlertClaim): Promise<ClaimOutcome>;
+  /**
+   * Just before Publish: pending → sending (conditional on this sighting's pending claim). Answers false when
+   * the claim is no longer this sighting's pending one (then nothing is published).
+   */
+  markSending(claim: AlertClaim): Promise<boolean>;
+  /** After a Publish that failed with an answer (not published): sending → pending, so a retry publishes. */
+  releaseSending(claim: AlertClaim): Promise<void>;
   /** Records that the claimed alert went out; a no-op if another sighting has claimed since. */
   markSent(claim: AlertClaim, messageId: string): Promise<void>;
 }
@@ -124,6 +131,8 @@ export function alertsRemembered(store: AlertStateStore): AlertStateStore {
       if (last && claim.frameTimeMs >= last.frameTimeMs && claim.frameTimeMs < last.until) return Promise.resolve('suppressed');
       return store.claim(claim);
     },
+    markSending: (claim) => store.markSending(claim),
+    releaseSending: (claim) => store.releaseSending(claim),
     async markSent(claim, messageId) {
       await store.markSent(claim, messageId);
       const last = sent.get(keyOf(claim));
@@ -149,7 +158,8 @@ export function profilesOnce(people: PersonRules): (personId: string) => Promise
 /**
  * One face-search record → its sightings (written idempotently) and alerts (claimed atomically, then published).
  * Safe to run again for the same record after any failure: sightings are not written twice and an alert is
- * published again only if its claim is still pending (the publish was never confirmed). Throws on any
+ * published again only if its claim is still pending (no Publish started, or SNS answered with an error); a
+ * Publish whose outcome is unknown (the process died during it) is never repeated. Throws on any
  * store or publisher failure, for the caller to retry the record.
  */
 export async function recordSightings(
@@ -203,18 +213,44 @@ async function alertFor(
     snapshotUrl,
     snapshotUrlSeconds: ports.snapshotLinks?.lifetimeSeconds,
   });
-  const messageId = await ports.publisher.publish(message);
+  // Claim the send before Publish: if this process dies during Publish, the redelivery finds `sending` and does
+  // not publish again (SNS cannot deduplicate SMS or email deliveries): an alert goes out at most once.
+  if (!(await ports.alertState.markSending(claim))) return { sightingId, personId, result: 'suppressed' };
+  let messageId: string;
+  try {
+    messageId = await ports.publisher.publish(message);
+  } catch (error) {
+    // SNS answered with an error: nothing was published; the retry of the record publishes.
+    await releaseWithRetries(ports, claim);
+    throw error;
+  }
   try {
     await ports.alertState.markSent(claim, messageId);
   } catch (error) {
     // The alert is out: failing the record now would only publish it a second time on the retry.
-    ports.logger.warn('Alert published but not marked sent; a redelivery of this sighting would publish it again', {
+    ports.logger.warn('Alert published but not marked sent; it stays "sending", so a redelivery does not publish it again', {
       sightingId,
       messageId,
       error: error as Error,
     });
   }
   return { sightingId, personId, result: claimed === 'resumed' ? 'resent' : 'sent', messageId };
+}
+
+/** A lost release would turn a failed Publish into a lost alert: a few quick tries (throttling is brief). */
+async function releaseWithRetries(ports: RecordSightingsPorts, claim: AlertClaim): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await ports.alertState.releaseSending(claim);
+      return;
+    } catch (error) {
+      if (attempt >= 5) {
+        ports.logger.warn('Alert publish failed and its claim could not be released: this alert will not be retried', { sightingId: claim.sightingId, error: error as Error });
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+    }
+  }
 }
 
 /**

@@ -22,6 +22,16 @@ export class InMemoryAlertStateStore implements AlertStateStore {
     if (outcome !== 'suppressed') this.items.set(key, { sightingId: claim.sightingId, lastAlertAt: claim.frameTimeMs, status: 'pending' });
     return outcome;
   }
+  async markSending(claim: AlertClaim): Promise<boolean> {
+    const state = this.items.get(alertStateKey(claim.personId, claim.camera));
+    if (state?.sightingId !== claim.sightingId || state.status !== 'pending') return false;
+    state.status = 'sending';
+    return true;
+  }
+  async releaseSending(claim: AlertClaim): Promise<void> {
+    const state = this.items.get(alertStateKey(claim.personId, claim.camera));
+    if (state?.sightingId === claim.sightingId && state.status === 'sending') state.status = 'pending';
+  }
   async markSent(claim: AlertClaim, messageId: string): Promise<void> {
     const state = this.items.get(alertStateKey(claim.personId, claim.camera));
     if (state?.sightingId === claim.sightingId) Object.assign(state, { status: 'sent', messageId });

@@ -75,6 +75,18 @@ describe('consumer DynamoDB adapters (dynalite, tables from resources/tables.yml
       expect(outcomes.filter((o) => o === 'suppressed')).toHaveLength(11);
     });
 
+    it('claims the send before Publish: only a pending claim becomes sending; a release makes it pending again; a sending claim is never resumed', async () => {
+      const store = new DynamoAlertStateStore(aws.documents, names.AlertStateTable);
+      const c = claim('sending', 'sy', 1_700_000_000_000);
+      expect(await store.claim(c)).toBe('claimed');
+      expect(await store.markSending(c)).toBe(true);
+      expect(await store.markSending(c)).toBe(false);
+      expect(await store.claim(c)).toBe('suppressed'); // a redelivery after a crash during Publish
+      await store.releaseSending(c);
+      expect(await store.claim(c)).toBe('resumed'); // SNS answered with an error: the retry publishes
+      expect(await store.markSending(claim('sending', 'other', 1_700_000_000_000))).toBe(false);
+    });
+
     it('stores the window with the sighting, its status, the message id and a TTL', async () => {
       const store = new DynamoAlertStateStore(aws.documents, names.AlertStateTable);
       const c = claim('stored', 'sx', 1_700_000_000_000);

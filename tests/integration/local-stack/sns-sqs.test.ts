@@ -120,6 +120,22 @@ describe('local SNS and SQS behind the gateway', () => {
     await expect(snsClient.send(new GetTopicAttributesCommand({ TopicArn }))).rejects.toBeInstanceOf(NotFoundException);
   });
 
+  test('a subscription filter policy is enforced: only matching messages are delivered; a malformed policy is refused', async () => {
+    const { TopicArn } = await snsClient.send(new CreateTopicCommand({ Name: 'filtered' }));
+    await snsClient.send(new SubscribeCommand({ TopicArn, Protocol: 'sms', Endpoint: '+15555550142', Attributes: { FilterPolicy: JSON.stringify({ person: ['alice'], kind: [{ 'anything-but': 'unknown' }] }) } }));
+    const before = sms.length;
+    const publish = (person: string, kind = 'known') =>
+      snsClient.send(new PublishCommand({ TopicArn, Message: `${person} seen`, MessageAttributes: { person: { DataType: 'String', StringValue: person }, kind: { DataType: 'String', StringValue: kind } } }));
+    await publish('bob');
+    await publish('alice', 'unknown');
+    await publish('alice');
+    await snsClient.send(new PublishCommand({ TopicArn, Message: 'no attributes' }));
+    expect(sms.slice(before)).toEqual([['+15555550142', 'alice seen']]);
+    await expect(
+      snsClient.send(new SubscribeCommand({ TopicArn, Protocol: 'sms', Endpoint: '+15555550143', Attributes: { FilterPolicy: '{person:' } })),
+    ).rejects.toThrow(/FilterPolicy: failed to parse JSON/);
+  });
+
   test('publish with MessageStructure json: email gets its entry by SMTP, sms its own, the outbox keeps the message', async () => {
     const { TopicArn } = await snsClient.send(new CreateTopicCommand({ Name: 'sightings' }));
     await snsClient.send(new SubscribeCommand({ TopicArn, Protocol: 'email', Endpoint: 'me@example.com' }));

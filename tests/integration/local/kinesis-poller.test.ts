@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { KinesisPoller, type KinesisInvocation, type KinesisOnFailureRecord, type KinesisPollerOptions } from '../../../local/stack/kinesis-poller';
@@ -198,6 +201,48 @@ describe('KinesisPoller', () => {
 
     // Then they were delivered
     expect(seen).toEqual(['x', 'y']);
+  });
+
+  it('with a checkpoint file, a restarted mapping resumes after the last record it finished: each record once', async () => {
+    // Given a LATEST mapping with its checkpoint file, created before any record
+    const checkpointFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'esm-')), 'mapping.json');
+    const seen: string[] = [];
+    const handler = async (event: KinesisStreamEvent) => {
+      seen.push(...payloads(event));
+    };
+    const first = poller(handler, { startingPosition: 'LATEST', checkpointFile, batchSize: 2 }).instance;
+    await new Promise((r) => setTimeout(r, 20));
+
+    // When records arrive, it consumes them and stops; more arrive while it is stopped; a new poller starts
+    await put(['a', 'b', 'c']);
+    await first.drain();
+    await put(['d', 'e']);
+    const second = poller(handler, { startingPosition: 'LATEST', checkpointFile, batchSize: 2 }).instance;
+    await second.drain();
+
+    // Then every record was consumed once: what arrived while stopped too, nothing twice
+    expect(seen).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(JSON.parse(fs.readFileSync(checkpointFile, 'utf8')).shards['shardId-000000000000']).toBeDefined();
+  });
+
+  it('a new LATEST mapping whose first start found nothing still reads what arrived before its restart', async () => {
+    // Given records from before the mapping was created, and a mapping that started, read nothing and stopped
+    await put(['old']);
+    await new Promise((r) => setTimeout(r, 20));
+    const checkpointFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'esm-')), 'mapping.json');
+    const seen: string[] = [];
+    const handler = async (event: KinesisStreamEvent) => {
+      seen.push(...payloads(event));
+    };
+    await poller(handler, { startingPosition: 'LATEST', checkpointFile }).instance.drain();
+    await new Promise((r) => setTimeout(r, 20));
+
+    // When a record arrives while it is stopped and it starts again
+    await put(['while-stopped']);
+    await poller(handler, { startingPosition: 'LATEST', checkpointFile }).instance.drain();
+
+    // Then it reads that record (its LATEST is its creation), and not the one from before it existed
+    expect(seen).toEqual(['while-stopped']);
   });
 
   it('refuses settings Lambda would refuse', () => {

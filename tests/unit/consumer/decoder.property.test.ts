@@ -64,4 +64,31 @@ describe('decoder and handler under arbitrary input (property-based)', () => {
       { numRuns: 150 },
     );
   });
+
+  it('deeply nested JSON, 1 MB strings and random bytes are skipped and counted; the valid records around them are recorded', async () => {
+    const depth = 100_000;
+    const nested = toBase64('['.repeat(depth) + ']'.repeat(depth));
+    const nestedObject = toBase64('{"a":'.repeat(depth) + '1' + '}'.repeat(depth));
+    const megabyte = toBase64(JSON.stringify({ ...valid[0], FaceSearchResponse: 'x'.repeat(1024 * 1024) }));
+    const megabyteString = toBase64(JSON.stringify('y'.repeat(1024 * 1024)));
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 4096 }), fc.shuffledSubarray([nested, nestedObject, megabyte, megabyteString], { minLength: 1 }), async (bytes, poison) => {
+        const ports = inMemoryPorts();
+        const metrics = { addMetric: jest.fn() };
+        const handler = createFaceSearchConsumer({ ports, settings, logger: quiet(), metrics });
+        const batch = [toBase64(valid[1]), Buffer.from(bytes).toString('base64'), ...poison, toBase64(valid[2])];
+
+        const response = await handler(kinesisEvent(batch));
+
+        // never blocks the shard: no failure reported, the valid records on both sides recorded
+        expect(response.batchItemFailures).toEqual([]);
+        const faces = valid[1].FaceSearchResponse.length + valid[2].FaceSearchResponse.length;
+        expect(ports.sightings.items.size).toBe(faces);
+        // and every skipped record is counted
+        const skipped = metrics.addMetric.mock.calls.filter(([name]) => name === 'PoisonRecords').reduce((n, call) => n + Number(call[2] ?? 1), 0);
+        expect(skipped).toBeGreaterThanOrEqual(poison.length);
+      }),
+      { numRuns: 8 },
+    );
+  });
 });

@@ -97,12 +97,41 @@ describe('recordSightings', () => {
     expect(ports.publisher.published).toHaveLength(1);
   });
 
+  it('after a crash during Publish (the alert may be out), the redelivered record does not publish it again', async () => {
+    // Given an attempt whose process dies inside Publish: the message reaches SNS, no answer comes back
+    const ports = inMemoryPorts(profiles);
+    const record = frame(0, [{ matches: [matchedFace('alice', 97)] }]);
+    const crashing = {
+      ...ports,
+      publisher: {
+        publish: async (message: Parameters<typeof ports.publisher.publish>[0]) => {
+          await ports.publisher.publish(message);
+          return new Promise<string>(() => undefined); // never answers: the process is gone
+        },
+      },
+    };
+    void recordSightings(record, crashing, settings);
+    await new Promise((r) => setImmediate(r));
+    expect(ports.publisher.published).toHaveLength(1);
+
+    // When the mapping redelivers the record to a new process
+    const redelivered = await recordSightings(record, ports, settings);
+
+    // Then the alert is not published a second time (at most once for the crashed window)
+    expect(redelivered.alerts[0].result).toBe('suppressed');
+    expect(ports.publisher.published).toHaveLength(1);
+    expect(ports.alertState.items.values().next().value?.status).toBe('sending');
+  });
+
   it('does not fail the record when the alert went out but could not be marked sent', async () => {
     const base = inMemoryPorts(profiles);
     const ports = { ...base, alertState: withFaults(base.alertState, { markSent: { failCalls: [0] } }) };
     const outcome = await recordSightings(frame(0, [{ matches: [matchedFace('alice', 97)] }]), ports, settings);
     expect(outcome.alerts[0].result).toBe('sent');
     expect(base.logger.warn).toHaveBeenCalledWith(expect.stringContaining('not marked sent'), expect.objectContaining({ sightingId: outcome.sightings[0].sightingId }));
+    // and a redelivery does not publish it again
+    await recordSightings(frame(0, [{ matches: [matchedFace('alice', 97)] }]), ports, settings);
+    expect(base.publisher.published).toHaveLength(1);
   });
 
   it('fails the record when a store fails, so that the caller retries it', async () => {
@@ -131,7 +160,12 @@ describe('alertsRemembered', () => {
   it('given an alert this process sent, when later frames come within the cooldown, then they are suppressed without asking the store', async () => {
     // given
     const asked: number[] = [];
-    const store = { claim: async (c: { frameTimeMs: number }) => (asked.push(c.frameTimeMs), 'claimed' as const), markSent: async () => undefined };
+    const store = {
+      claim: async (c: { frameTimeMs: number }) => (asked.push(c.frameTimeMs), 'claimed' as const),
+      markSending: async () => true,
+      releaseSending: async () => undefined,
+      markSent: async () => undefined,
+    };
     const remembered = alertsRemembered(store);
     const claim = (frameTimeMs: number, sightingId = `s${frameTimeMs}`) => ({ personId: 'ann', camera: 'door', sightingId, frameTimeMs, cooldownMs: 60_000 });
     // when

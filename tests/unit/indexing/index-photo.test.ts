@@ -102,6 +102,16 @@ describe('handlePhotoEvent: rejected photos', () => {
     expect(people.profiles.has('bob')).toBe(true);
   });
 
+  it('words a truncated photo as truncated and a 20,000 × 20,000 px one with its size (not "not a JPEG or PNG")', async () => {
+    const { faces, ports } = setup();
+    faces.script.set('faces/bob/cut.jpg', { kind: 'refused', problem: 'NOT_JPEG_OR_PNG', detail: 'Request has invalid image format: the JPEG is truncated (its data ends before the end of the image).' });
+    faces.script.set('faces/bob/bomb.png', { kind: 'refused', problem: 'TOO_LARGE', detail: 'Image size is too large: 20000×20000 px exceeds 50 megapixels.' });
+    const cut = await handlePhotoEvent(created('faces/bob/cut.jpg'), ports);
+    const bomb = await handlePhotoEvent(created('faces/bob/bomb.png'), ports);
+    expect(cut).toMatchObject({ outcome: 'rejected', rejection: { reason: 'INVALID_IMAGE', message: expect.stringMatching(/^"cut\.jpg" is truncated/) } });
+    expect(bomb).toMatchObject({ outcome: 'rejected', rejection: { reason: 'TOO_LARGE', message: expect.stringContaining('too large: 20000×20000 px exceeds 50 megapixels') } });
+  });
+
   it('refuses a non-image file and an oversized one without calling Rekognition', async () => {
     const { people, faces, ports } = setup();
     await handlePhotoEvent(created('faces/bob/notes.txt'), ports);
