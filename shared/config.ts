@@ -15,7 +15,6 @@ const seconds = z.coerce.number().int().positive();
 export const envBool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
-const bool = envBool;
 
 export const env = {
   peopleTable: { PEOPLE_TABLE: nonEmpty },
@@ -27,9 +26,9 @@ export const env = {
   faceMatchThreshold: { FACE_MATCH_THRESHOLD: z.coerce.number().min(0).max(100).default(85.5) },
   alerts: {
     ALERT_COOLDOWN_SECONDS: seconds.default(60),
-    UNKNOWN_ALERTS: bool.default(false),
+    UNKNOWN_ALERTS: envBool.default(false),
     UNKNOWN_ALERT_COOLDOWN_SECONDS: seconds.default(60),
-    ALERT_WATCHLIST_ONLY: bool.default(false),
+    ALERT_WATCHLIST_ONLY: envBool.default(false),
   },
   retention: { SIGHTING_RETENTION_DAYS: seconds.default(30) },
   /** Per-camera resource names, from `${file(resources/cameras.js):environment}`. */
@@ -59,7 +58,7 @@ export const env = {
   /** Functions that link snapshots (consumer, GET /sightings): links only when the processor keeps snapshots and a bucket is named. */
   snapshotLinks: {
     /** True when the processor keeps snapshots (self mode, set by serverless.yml); the managed processor keeps none. */
-    PROCESSOR_SNAPSHOTS: bool.default(false),
+    PROCESSOR_SNAPSHOTS: envBool.default(false),
     FACES_BUCKET: nonEmpty.optional(),
     /** The processor's sampling rate: which frames keep snapshots of every face (shared/domain/snapshot-key.ts). */
     PROCESSOR_SAMPLING_FPS: z.coerce.number().positive().default(5),

@@ -21,6 +21,8 @@ export interface GatewayOptions {
   onError?: (error: unknown) => void;
   /** Sees every completed request/response pair (bodies up to OBSERVED_BODY_BYTES; media streams without them). */
   observe?: (exchange: Exchange) => void;
+  /** Which bodies the observer reads, per service (default both): the others are passed through without a copy. */
+  observedBodies?: (service: ServiceName) => { request: boolean; response: boolean };
   /** Fault injection (local/gateway/faults.ts); the control route /_facewatch/faults changes its rules. */
   faults?: FaultInjector;
   /** A request IAM denied (local/gateway/iam.ts). */
@@ -42,12 +44,13 @@ export interface Exchange {
 const OBSERVED_BODY_BYTES = 16 * 1024 * 1024;
 const MEDIA_STREAM = /^\/(putMedia|getMedia)\b/;
 
-/** Collects a stream's chunks up to a cap, counting all bytes. */
-function collector() {
+/** Collects a stream's chunks up to a cap (none when `keep` is false). */
+function collector(keep = true) {
   const chunks: Buffer[] = [];
   let bytes = 0;
   return {
     add(chunk: Buffer) {
+      if (!keep) return;
       bytes += chunk.length;
       if (bytes <= OBSERVED_BODY_BYTES) chunks.push(chunk);
     },
@@ -195,7 +198,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const headers = { ...req.headers };
     // The backend answers 100-continue itself when needed; the client already got ours.
     delete headers.expect;
-    const observed = options.observe && !MEDIA_STREAM.test(url.pathname) ? { request: collector(), response: collector() } : undefined;
+    const bodies = options.observedBodies?.(service) ?? { request: true, response: true };
+    const observed = options.observe && !MEDIA_STREAM.test(url.pathname) ? { request: collector(bodies.request), response: collector(bodies.response) } : undefined;
     if (observed && bufferedBody) observed.request.add(bufferedBody);
     else if (observed) req.on('data', (chunk: Buffer) => observed.request.add(chunk));
     const forward = http.request(

@@ -233,6 +233,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       onError: (e) => debug(`gateway: ${String(e)}`),
       onDenied: (d) => warn(`IAM denied ${d.action} on ${d.resource} to ${d.principalArn} (its role in the template does not allow it)`),
       observe: usage.observe,
+      observedBodies: usage.bodies,
       faults: new FaultInjector(faultRules),
     });
     if (faultRules.length) warn(`injecting faults (FACEWATCH_FAULTS): ${JSON.stringify(faultRules)}`);

@@ -28,7 +28,19 @@ const json = (body: Buffer): Record<string, unknown> => {
 const bytesOf = (value: unknown) => Buffer.byteLength(JSON.stringify(value ?? {}));
 const units = (bytes: number, size: number) => Math.max(1, Math.ceil(bytes / size));
 
+/** The bodies the meter reads: Kinesis record sizes, DynamoDB item sizes, SNS actions, GetImages' images. */
+const BODIES: Record<string, { request: boolean; response: boolean }> = {
+  kinesis: { request: true, response: false },
+  dynamodb: { request: true, response: true },
+  sns: { request: true, response: false },
+  kinesisvideo: { request: false, response: true },
+};
+const NO_BODIES = { request: false, response: false };
+
 export class UsageMeter {
+  /** For the gateway: which bodies to copy for the meter (S3 uploads and downloads, say, are never copied). */
+  readonly bodies = (service: string) => BODIES[service] ?? NO_BODIES;
+
   private counts: Usage = {};
 
   private add(key: string, n = 1): void {

@@ -19,8 +19,11 @@ export interface SnapshotKeyInputs {
 }
 
 export function snapshotKey({ camera, streamArn, fragmentNumber, frameOffsetInSeconds, faceIndex }: SnapshotKeyInputs): string {
-  return `${SNAPSHOT_PREFIX}${camera}/${sightingId(streamArn, fragmentNumber, frameOffsetInSeconds, faceIndex)}.jpg`;
+  return snapshotKeyOf(camera, sightingId(streamArn, fragmentNumber, frameOffsetInSeconds, faceIndex));
 }
+
+/** The same key from a sighting's own id (the consumer has it already: no second hash). */
+export const snapshotKeyOf = (camera: string, id: string): string => `${SNAPSHOT_PREFIX}${camera}/${id}.jpg`;
 
 /**
  * Which frames keep a snapshot of every face: about one a second (the frames in the first sampling interval of

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { DetectedFaceInput } from '../domain/frame-analysis';
+import { localFetch } from './local-fetch';
 import { laplacianVariance, meanOf, sharpnessFromVariance } from './quality';
 
 type Any = any;
@@ -21,15 +22,6 @@ export function assetRoot(start: string = __dirname): string {
     if (fs.existsSync(path.join(dir, 'node_modules', '@vladmandic', 'human', 'models', 'blazeface.json'))) return path.join(dir, 'node_modules');
     if (path.dirname(dir) === dir) throw new Error('The face detector\'s models (node_modules/@vladmandic/human/models) are missing from this package');
   }
-}
-
-/** A fetch for the model loader: reads local files, refuses the network. */
-async function localFetch(input: unknown): Promise<Response> {
-  let url = typeof input === 'string' ? input : input instanceof URL ? input.href : String((input as { url?: string }).url ?? input);
-  if (/^[a-z]+:\/\//i.test(url) && !url.startsWith('file://')) throw new Error(`network access refused: ${url}`);
-  if (url.startsWith('file://')) url = decodeURIComponent(new URL(url).pathname);
-  const body = await fs.promises.readFile(url);
-  return new Response(body, { status: 200, headers: { 'content-type': url.endsWith('.json') ? 'application/json' : 'application/octet-stream' } });
 }
 
 const mid = (a: Point, b: Point): Point => [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2];

@@ -1,9 +1,9 @@
 import { buildAlertMessage, type AlertMessage } from '../domain/alert-message';
 import { decideAlert, type AlertClaim, type AlertDecision, type AlertSettings, type ClaimOutcome } from '../domain/alert-policy';
 import type { FaceSearchRecord } from '../domain/face-search-record';
-import type { AlertRules, Sighting } from '../domain/model';
+import { alertStateKey, type AlertRules, type Sighting } from '../domain/model';
 import { frameTimeMs, sightingsFromRecord, type SightingSettings } from '../domain/sighting';
-import { keepsSnapshot, snapshotKey } from '../domain/snapshot-key';
+import { keepsSnapshot, snapshotKeyOf } from '../domain/snapshot-key';
 import { UNKNOWN_PERSON } from '../tables';
 
 /** The sightings table, as the consumer writes it. */
@@ -124,7 +124,7 @@ export function lastSeenEvery(people: PersonRules, intervalMs: number): PersonRu
  */
 export function alertsRemembered(store: AlertStateStore): AlertStateStore {
   const sent = new Map<string, { frameTimeMs: number; until: number }>();
-  const keyOf = (claim: AlertClaim) => `${claim.personId}#${claim.camera}`;
+  const keyOf = (claim: AlertClaim) => alertStateKey(claim.personId, claim.camera);
   return {
     claim(claim) {
       const last = sent.get(keyOf(claim));
@@ -170,17 +170,16 @@ export async function recordSightings(
 ): Promise<RecordOutcome> {
   const camera = settings.cameraOf(record.InputInformation.KinesisVideo.StreamArn);
   const sightings = sightingsFromRecord(record, camera, settings.sightings);
-  const keyOf = (s: Sighting) => snapshotKey({ camera, streamArn: s.streamArn, fragmentNumber: s.fragmentNumber, frameOffsetInSeconds: s.frameOffsetInSeconds, faceIndex: s.faceIndex });
   if (settings.snapshots) {
     // The processor stored them under the same derived key (shared/domain/snapshot-key.ts): no lookup needed.
-    for (const s of sightings) if (keepsSnapshot(Date.parse(s.seenAt), settings.samplingIntervalMs ?? 200)) s.snapshotKey = keyOf(s);
+    for (const s of sightings) if (keepsSnapshot(Date.parse(s.seenAt), settings.samplingIntervalMs ?? 200)) s.snapshotKey = snapshotKeyOf(camera, s.sightingId);
   }
   const outcome: RecordOutcome = { camera, sightings, created: 0, alerts: [] };
 
   for (const sighting of sightings) {
     if ((await ports.sightings.putIfAbsent(sighting)) === 'created') outcome.created += 1;
     // Alerting runs for redelivered sightings too: an earlier attempt may have claimed and failed to publish.
-    outcome.alerts.push(await alertFor(sighting, ports, settings.alerts, profileOf, settings.snapshots ? keyOf(sighting) : undefined));
+    outcome.alerts.push(await alertFor(sighting, ports, settings.alerts, profileOf, settings.snapshots ? snapshotKeyOf(camera, sighting.sightingId) : undefined));
   }
 
   // All faces of a record share one frame time: one forward-only update per person seen in it.

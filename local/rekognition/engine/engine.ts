@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { AnalyzeOptions, AnalyzeResult, Point, RawFace } from './types';
+import { localFetch } from '../../../shared/face-detector/local-fetch';
 import { laplacianVariance, meanOf, sharpnessFromVariance } from '../../../shared/face-detector/quality';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -30,18 +31,6 @@ export function findProjectRoot(start: string = __dirname): string {
     if (up === dir) return process.cwd();
     dir = up;
   }
-}
-
-/** A fetch for the model loaders: reads local files (plain path or file://), refuses the network. */
-async function localFetch(input: unknown): Promise<Response> {
-  let url = typeof input === 'string' ? input : input instanceof URL ? input.href : String((input as { url?: string }).url ?? input);
-  if (/^[a-z]+:\/\//i.test(url) && !url.startsWith('file://')) throw new Error(`network access refused: ${url}`);
-  if (url.startsWith('file://')) url = decodeURIComponent(new URL(url).pathname);
-  const body = await fs.promises.readFile(url);
-  return new Response(body, {
-    status: 200,
-    headers: { 'content-type': url.endsWith('.json') ? 'application/json' : 'application/octet-stream' },
-  });
 }
 
 const mid = (a: Point, b: Point): Point => [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2];
