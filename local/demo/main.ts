@@ -229,6 +229,7 @@ async function main(): Promise<void> {
   const dataFlag = opts.dataDir ? ` --data-dir ${opts.dataDir}` : '';
   console.log(`
 ${bold('Where to look next')}
+  The console:               the link below (sightings with their faces, people, visitors, cameras)
   Mail (the email alerts):   ${stack.mailUrl}
   The API:                   curl -s -H "Authorization: Bearer $(cat ${tokenFile})" "${stack.apiUrl}/sightings?camera=${CAMERA}&limit=5"
                              curl -s -H "Authorization: Bearer $(cat ${tokenFile})" "${stack.apiUrl}/people"
@@ -239,12 +240,15 @@ ${bold('Where to look next')}
   The video:                 ${path.relative(process.cwd(), videoFile)}   (play it again: npx facewatch${dataFlag} camera --stream ${videoStream} --file ${path.relative(process.cwd(), videoFile)})
   Logs of every function:    ${path.join(path.relative(process.cwd(), info.dataDir) || '.', 'logs')}/
 `);
+  const consoleLink = `${stack.consoleUrl}#token=${stack.token}`;
   if (opts.exit) {
     await stopStack();
     process.exitCode = allPassed ? 0 : 1;
+    console.log(`The stack is stopped (--exit); \`npm run demo\` without it keeps it running for the console at ${bold(consoleLink)}`);
     return;
   }
   console.log(`The stack keeps running for you to explore (start the processor again with: curl -s -X POST -H "Authorization: Bearer $(cat ${tokenFile})" ${stack.apiUrl}/processor/start). Ctrl-C stops it.`);
+  console.log(`Open the operator console: ${bold(consoleLink)}`);
   if (!allPassed) process.exitCode = 1;
 }
 

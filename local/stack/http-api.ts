@@ -35,6 +35,8 @@ export interface HttpApiOptions {
   accountId?: string;
   cors?: CorsConfiguration;
   log?: (line: string) => void;
+  /** Pages served beside the API (the console: CloudFront's part on AWS); true when it answered. */
+  site?: (req: http.IncomingMessage, res: http.ServerResponse, pathname: string) => boolean;
 }
 
 export interface HttpApi {
@@ -238,6 +240,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
             ...(cors.MaxAge ? { 'access-control-max-age': String(cors.MaxAge) } : {}),
           }, '');
         }
+        if (options.site?.(req, res, url.pathname)) return log(`${req.method} ${req.url} (console)`);
         const match = selectRoute(routes, method, url.pathname);
         if (!match) return message(404, 'Not Found');
         const event = toEvent(req, Buffer.concat(chunks), match, { apiId, accountId, requestId, now });

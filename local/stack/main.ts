@@ -126,6 +126,7 @@ async function main(): Promise<void> {
       '',
       `facewatch is running locally (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
       `  AWS endpoint   ${stack.endpoint}   (any AWS client: --endpoint-url ${stack.endpoint})`,
+      `  Console        ${stack.consoleUrl}#token=${stack.token}   (the operator console, logged in)`,
       `  HTTP API       ${stack.apiUrl}   (token in ${rel(info.tokenFile)})`,
       `  Mail           ${stack.mailUrl}   (email alerts)`,
       `  Data           ${rel(info.dataDir)}/   (stack.json, outbox/, logs/)`,

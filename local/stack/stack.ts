@@ -12,7 +12,7 @@ import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from
 import { CreateStreamCommand as CreateVideoStreamCommand, DescribeStreamCommand as DescribeVideoStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import { KinesisVideoArchivedMediaClient } from '@aws-sdk/client-kinesis-video-archived-media';
 import { CreateCollectionCommand, CreateStreamProcessorCommand, RekognitionClient } from '@aws-sdk/client-rekognition';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, S3Client, type CORSRule } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -28,6 +28,7 @@ import { assertPortFree, startDynamoDb, startKinesis, startMailCatcher, startS3,
 import { endChildren, endLeftovers, releasePidFile, usePidFile } from './lifecycle';
 import { fileLogger, LocalFunction, type FunctionDefinition } from './functions';
 import { startHttpApi, type CorsConfiguration, type HttpRoute } from './http-api';
+import { allowConsoleOrigin, buildConsole, consoleSite } from './console-site';
 import { startLambdaApi } from './lambda-api';
 import { managedProcessorRunner } from './self-processor-runner';
 import { KinesisPoller, sqsOnFailureDestination, type KinesisOnFailureRecord } from './kinesis-poller';
@@ -86,6 +87,8 @@ export interface StackInfo {
   accountId: string;
   endpoint: string;
   apiUrl: string;
+  /** The operator console: open it with `#token=<API token>` (what `npm start` prints). */
+  consoleUrl: string;
   mailUrl: string;
   dataDir: string;
   tokenFile: string;
@@ -103,6 +106,8 @@ export interface StackInfo {
 export interface LocalStack {
   endpoint: string;
   apiUrl: string;
+  /** The operator console: open it with `#token=<API token>` (what `npm start` prints). */
+  consoleUrl: string;
   mailUrl: string;
   token: string;
   stackInfo: StackInfo;
@@ -344,6 +349,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const ttlTables: TtlTable[] = [];
     const definitions: FunctionDefinition[] = [];
     const notificationsByBucket = new Map<string, LambdaNotification[]>();
+    const corsByBucket = new Map<string, CORSRule[]>();
     const mappings: string[] = [];
     /** Function name → destination ARN of its failed asynchronous events (AWS::Lambda::EventInvokeConfig). */
     const asyncFailureDestinations = new Map<string, string>();
@@ -384,6 +390,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             if ((props.NotificationConfiguration as Record<string, unknown> | undefined)?.[other]) warn(`${id}: ${other} is not wired locally`);
           }
           if (notifications.length) notificationsByBucket.set(attrs.ref, notifications);
+          const corsRules = (props.CorsConfiguration as { CorsRules?: CORSRule[] } | undefined)?.CorsRules;
+          if (corsRules?.length) corsByBucket.set(attrs.ref, corsRules);
           break;
         }
         case 'AWS::DynamoDB::Table': {
@@ -731,11 +739,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (iamRoutes) debug(`${iamRoutes} route(s) use AWS_IAM authorization: locally the API token (${path.join(dataDir, 'api-token')}) stands in for it`);
     if (apiParts.apis.length > 1) warn(`the template declares ${apiParts.apis.length} HTTP APIs; their routes are all served on one port`);
     const cors = apiParts.apis.map((id) => cfn.properties(id).CorsConfiguration as CorsConfiguration | undefined).find(Boolean);
-    const api = await startHttpApi({ port: apiPort, host: endpointHost, routes, cors, accountId: LOCAL_ACCOUNT_ID, apiId: 'local', log: debug }).catch((e) => {
+    // The operator console, where CloudFront serves it on AWS: /console/ beside the API (local/stack/console-site.ts).
+    const site = consoleSite({ dir: await buildConsole(root, debug), config: { auth: 'token' }, storageOrigin: endpoint });
+    const api = await startHttpApi({ port: apiPort, host: endpointHost, routes, cors, accountId: LOCAL_ACCOUNT_ID, apiId: 'local', log: debug, site }).catch((e) => {
       if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`Port ${apiPort} (HTTP API) is already in use on 127.0.0.1. Stop what uses it, or choose another port with --api-port <port>.`);
       throw e;
     });
     closers.push(() => api.close());
+    for (const [bucket, rules] of corsByBucket) await allowConsoleOrigin(s3Client, bucket, rules, new URL(api.url).origin);
 
     // 8. stack.json: what a person or a tool needs to talk to the stack.
     const stackInfo: StackInfo = {
@@ -745,6 +756,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       accountId: LOCAL_ACCOUNT_ID,
       endpoint,
       apiUrl: api.url,
+      consoleUrl: `${api.url}/console/`,
       mailUrl: mail.url,
       dataDir,
       tokenFile,
@@ -772,6 +784,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     return {
       endpoint,
       apiUrl: api.url,
+      consoleUrl: `${api.url}/console/`,
       mailUrl: mail.url,
       token,
       stackInfo,

@@ -77,6 +77,7 @@ export class SelfProcessor implements ProcessorPort {
       ...(item?.statusMessage ? { statusMessage: item.statusMessage } : {}),
       ...(item?.lastChangeAt ? { lastChangeAt: item.lastChangeAt } : {}),
       ...(item?.createdAt ? { createdAt: item.createdAt } : {}),
+      ...progressOf(item),
       videoStream: { name: camera.videoStream },
       dataStream: { name: camera.dataStream },
       settings: {
@@ -86,6 +87,18 @@ export class SelfProcessor implements ProcessorPort {
       },
     };
   }
+}
+
+/** Where the worker got to at its last checkpoint: the last analysed frame and how far behind live it was. */
+function progressOf(item: ProcessorStateItem | undefined): Pick<ProcessorStatus, 'lastFrameAt' | 'lagSeconds' | 'framesAnalysed'> {
+  if (!item) return {};
+  return {
+    ...(item.lastFrameMs !== undefined ? { lastFrameAt: new Date(item.lastFrameMs).toISOString() } : {}),
+    ...(item.lastFrameMs !== undefined && item.checkpointAt !== undefined
+      ? { lagSeconds: Math.max(0, Math.round((item.checkpointAt - item.lastFrameMs) / 100) / 10) }
+      : {}),
+    ...(item.framesAnalysed !== undefined ? { framesAnalysed: item.framesAnalysed } : {}),
+  };
 }
 
 /** A STOPPING processor whose worker died (lease expired) has stopped. */

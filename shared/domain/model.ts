@@ -107,6 +107,12 @@ export interface Sighting {
   quality?: FaceQuality;
   /** S3 key of a JPEG snapshot of the face, when the processor keeps one. */
   snapshotKey?: string;
+  /** An operator corrected the match ("not this person", or "this is …" over another match): the person it had before. */
+  correctedFrom?: string;
+  /** An operator said who this is ("this is …" in the console); personId is theirs since. */
+  identified?: boolean;
+  /** ISO time of the operator's last correction. */
+  correctedAt?: string;
   /** Epoch seconds when DynamoDB's TTL removes the item. */
   expiresAt: number;
 }

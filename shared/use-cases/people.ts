@@ -93,10 +93,19 @@ export async function listPeople(people: PeopleDirectory, limit: number, cursor?
   };
 }
 
-export async function getPerson(people: PeopleDirectory, personId: string): Promise<PersonView> {
+/** Presigned GET links to the person's photos (the console shows them); only when the route is given a linker. */
+export interface PhotoLinks {
+  urlFor(key: string): Promise<string>;
+}
+
+export async function getPerson(people: PeopleDirectory, personId: string, photoLinks?: PhotoLinks): Promise<PersonView & { photoUrls?: Record<string, string> }> {
   const person = await people.getPerson(personId);
   if (!person.profile && person.photos.length === 0) throw unknownPerson(personId);
-  return toPersonView(personId, person);
+  const view = toPersonView(personId, person);
+  if (!photoLinks) return view;
+  const keys = [...new Set(person.photos.map((p) => p.photoKey))];
+  const urls = await Promise.all(keys.map(async (key) => [key, await photoLinks.urlFor(key)] as const));
+  return { ...view, photoUrls: Object.fromEntries(urls) };
 }
 
 export async function updatePersonRules(people: PeopleDirectory, personId: string, rules: Partial<AlertRules>, now: Date): Promise<PersonView> {

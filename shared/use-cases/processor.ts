@@ -18,6 +18,12 @@ export interface ProcessorStatus {
   /** ISO time of the last state change. */
   lastChangeAt?: string;
   createdAt?: string;
+  /** Self processor: the time of the last analysed frame (the video's clock), as of its last checkpoint. */
+  lastFrameAt?: string;
+  /** Self processor: how far behind live video that frame was when it was checkpointed, in seconds. */
+  lagSeconds?: number;
+  /** Self processor: frames analysed in this session. */
+  framesAnalysed?: number;
   videoStream: { name: string; arn?: string };
   dataStream: { name: string; arn?: string };
   settings: { collectionId?: string; faceMatchThreshold?: number };

@@ -40,6 +40,10 @@ export interface SightingView {
   confidence?: number;
   boundingBox: Sighting['boundingBox'];
   snapshotKey?: string;
+  /** Set by an operator's correction: the person the face was matched to before. */
+  correctedFrom?: string;
+  /** An operator said who this is. */
+  identified?: boolean;
   /** Presigned link to the snapshot (when the API is given a linker). */
   snapshotUrl?: string;
 }
@@ -69,14 +73,14 @@ export async function listSightings(
   });
   const sightings = await Promise.all(
     page.items.map(async (s) => {
-      const view = toView(s);
+      const view = toSightingView(s);
       return s.snapshotKey && snapshotLinks ? { ...view, snapshotUrl: await snapshotLinks.urlFor(s.snapshotKey) } : view;
     }),
   );
   return { sightings, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
 }
 
-function toView(s: Sighting): SightingView {
+export function toSightingView(s: Sighting): SightingView {
   return {
     sightingId: s.sightingId,
     personId: s.personId,
@@ -87,5 +91,7 @@ function toView(s: Sighting): SightingView {
     ...(s.confidence !== undefined ? { confidence: s.confidence } : {}),
     boundingBox: s.boundingBox,
     ...(s.snapshotKey ? { snapshotKey: s.snapshotKey } : {}),
+    ...(s.correctedFrom ? { correctedFrom: s.correctedFrom } : {}),
+    ...(s.identified ? { identified: true } : {}),
   };
 }
