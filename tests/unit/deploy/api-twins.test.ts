@@ -10,7 +10,9 @@ const { addApiTwins } = ApiTwins;
 const iam = { type: 'aws_iam' };
 const routesOf = (functions: Functions) =>
   Object.entries(functions).flatMap(([name, fn]) =>
-    (fn.events ?? []).filter((e): e is HttpApiEvent => 'httpApi' in e).map((e) => ({ name, ...(e.httpApi as object) })),
+    (fn.events ?? [])
+      .filter((e): e is HttpApiEvent => 'httpApi' in e)
+      .map((e) => ({ name, ...(e.httpApi as { method?: string; path?: string; authorizer?: unknown }) })),
   );
 
 describe('addApiTwins', () => {
