@@ -136,12 +136,16 @@ async function publishConsole({ distDir, outputs, region, s3, cloudfront, log = 
   return { uploaded: ordered.map((f) => `${PREFIX}${f}`), deleted: stale, invalidationId: Invalidation?.Id, config };
 }
 
-/** The stack's outputs as { OutputKey: OutputValue }; undefined when the stack does not exist. */
+/**
+ * The stack's outputs as { OutputKey: OutputValue } (and whether it is protected from deletion, as
+ * `terminationProtected`); undefined when the stack does not exist.
+ */
 async function stackOutputs(cloudFormation, stackName) {
   const { DescribeStacksCommand } = require('@aws-sdk/client-cloudformation');
   try {
     const { Stacks } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
-    return Object.fromEntries((Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
+    const outputs = Object.fromEntries((Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
+    return Object.defineProperty(outputs, 'terminationProtected', { value: Stacks?.[0]?.EnableTerminationProtection === true });
   } catch (error) {
     if (/does not exist/.test(String(error?.message))) return undefined;
     throw error;
@@ -184,7 +188,8 @@ class ConsoleDeploy {
 
   async empty() {
     const { outputs, s3 } = await this.clients();
-    if (!outputs?.ConsoleBucketName) return;
+    // A protected stack will not be removed: keep its console online.
+    if (!outputs?.ConsoleBucketName || outputs.terminationProtected) return;
     const keys = await listConsoleKeys(s3, outputs.ConsoleBucketName);
     if (keys.length) await deleteKeys(s3, outputs.ConsoleBucketName, keys);
     this.log?.verbose?.(`console: ${keys.length} file(s) removed from s3://${outputs.ConsoleBucketName}/ before the stack's removal`);

@@ -2,16 +2,19 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
 import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 
-const { publishConsole, consoleConfig, cacheControlOf, contentTypeOf } = require('../../../resources/console-deploy') as {
+const ConsoleDeploy = require('../../../resources/console-deploy') as {
+  new (serverless: unknown, options: unknown, utils: unknown): { hooks: Record<string, () => Promise<void>> };
   publishConsole(options: Record<string, unknown>): Promise<any>;
   consoleConfig(outputs: Record<string, string>, region: string): unknown;
   cacheControlOf(file: string): string;
   contentTypeOf(file: string): string;
 };
+const { publishConsole, consoleConfig, cacheControlOf, contentTypeOf } = ConsoleDeploy;
 
 const outputs = {
   ConsoleUrl: 'https://d111111abcdef8.cloudfront.net/console/',
@@ -24,11 +27,13 @@ const outputs = {
 
 const s3 = mockClient(S3Client);
 const cloudfront = mockClient(CloudFrontClient);
+const cloudFormation = mockClient(CloudFormationClient);
 let distDir: string;
 
 beforeEach(() => {
   s3.reset();
   cloudfront.reset();
+  cloudFormation.reset();
   distDir = fs.mkdtempSync(path.join(os.tmpdir(), 'facewatch-console-dist-'));
 });
 afterEach(() => fs.rmSync(distDir, { recursive: true, force: true }));
@@ -91,6 +96,84 @@ describe('publishConsole', () => {
     write('index.html', '<!doctype html>');
     await expect(publishConsole({ distDir, outputs: {}, region: 'eu-west-1', s3: new S3Client({}), cloudfront: new CloudFrontClient({}) })).rejects.toThrow(/ConsoleBucketName/);
     expect(() => consoleConfig({ ...outputs, ConsoleClientId: '' }, 'eu-west-1')).toThrow(/ConsoleClientId/);
+  });
+});
+
+describe('the ConsoleDeploy plugin (osls hooks)', () => {
+  let serviceDir: string;
+  const notices: string[] = [];
+  const plugin = () =>
+    new ConsoleDeploy(
+      {
+        serviceDir,
+        getProvider: () => ({
+          getRegion: () => 'eu-west-1',
+          naming: { getStackName: () => 'facewatch-prod' },
+          getAwsSdkV3Config: async () => ({ region: 'eu-west-1' }),
+          getCloudFormationClient: async () => new CloudFormationClient({ region: 'eu-west-1' }),
+        }),
+      },
+      {},
+      { log: { notice: (line: string) => notices.push(line), warning: (line: string) => notices.push(`! ${line}`), verbose: () => undefined } },
+    );
+  const stack = (protectedFromDeletion = false) =>
+    cloudFormation.on(DescribeStacksCommand, { StackName: 'facewatch-prod' }).resolves({
+      Stacks: [
+        {
+          StackName: 'facewatch-prod',
+          StackStatus: 'UPDATE_COMPLETE',
+          CreationTime: new Date(),
+          EnableTerminationProtection: protectedFromDeletion,
+          Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+        },
+      ],
+    });
+
+  beforeEach(() => {
+    serviceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'facewatch-service-'));
+    notices.length = 0;
+  });
+  afterEach(() => fs.rmSync(serviceDir, { recursive: true, force: true }));
+
+  it('after a deploy, uploads <service>/console/dist with the stack\'s outputs and prints the console URL', async () => {
+    fs.mkdirSync(path.join(serviceDir, 'console', 'dist'), { recursive: true });
+    fs.writeFileSync(path.join(serviceDir, 'console', 'dist', 'index.html'), '<!doctype html>');
+    stack();
+    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+    s3.on(PutObjectCommand).resolves({});
+    cloudfront.on(CreateInvalidationCommand).resolves({ Invalidation: { Id: 'I1', Status: 'InProgress', CreateTime: new Date(), InvalidationBatch: undefined } });
+
+    await plugin().hooks['after:deploy:deploy']();
+
+    expect(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key)).toEqual(['console/config.json', 'console/index.html']);
+    expect(notices).toEqual([`Console: ${outputs.ConsoleUrl} (2 files uploaded, /console/* invalidated)`]);
+  });
+
+  it('without a build, warns and uploads nothing', async () => {
+    stack();
+    await plugin().hooks['after:deploy:deploy']();
+    expect(notices).toEqual([expect.stringMatching(/^! .*npm run console:build/)]);
+    expect(s3.calls()).toHaveLength(0);
+  });
+
+  it('before a removal, empties the console bucket (CloudFormation cannot delete a bucket with objects), unless the stack is protected', async () => {
+    stack();
+    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'console/index.html' }, { Key: 'console/config.json' }] });
+    s3.on(DeleteObjectsCommand).resolves({});
+    await plugin().hooks['before:remove:remove']();
+    expect(s3.commandCalls(DeleteObjectsCommand).map((c) => c.args[0].input.Delete?.Objects)).toEqual([[{ Key: 'console/index.html' }, { Key: 'console/config.json' }]]);
+
+    s3.reset();
+    cloudFormation.reset();
+    stack(true);
+    await plugin().hooks['before:remove:remove']();
+    expect(s3.calls()).toHaveLength(0);
+  });
+
+  it('does nothing before removing a stack that does not exist', async () => {
+    cloudFormation.on(DescribeStacksCommand).rejects(new Error('Stack with id facewatch-prod does not exist'));
+    await plugin().hooks['before:remove:remove']();
+    expect(s3.calls()).toHaveLength(0);
   });
 });
 
