@@ -563,7 +563,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         case 'AWS::CloudFront::Distribution':
           // One origin for the page and its API on AWS; locally the HTTP API server is that origin.
           cfn.setAttributes(id, { attributes: { DomainName: `${endpointHost}:${apiListenPort}` } });
-          for (const line of localBehaviours(props.DistributionConfig as object, template, localApiUrl)) debug(`${id}: ${line}`);
+          for (const line of localBehaviours(resource.Properties?.DistributionConfig as object, template, localApiUrl)) debug(`${id}: ${line}`);
           break;
         default:
           warn(`${id} (${resource.Type}): the local stack does not emulate this resource type; skipped`);
