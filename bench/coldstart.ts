@@ -41,7 +41,8 @@ function packageService(outDir: string): Record<string, FunctionResource> {
 function environmentOf(logicalId: string, fn: FunctionResource): Record<string, string> {
   const variables: Record<string, string> = {};
   for (const [name, value] of Object.entries(fn.Properties.Environment?.Variables ?? {})) {
-    variables[name] = typeof value === 'string' || typeof value === 'number' ? String(value) : `bench-${name.toLowerCase().replace(/_/g, '-')}`;
+    const plausible = name.endsWith('_URL') ? `https://bench.example/${name.toLowerCase().replace(/_/g, '-')}/` : `bench-${name.toLowerCase().replace(/_/g, '-')}`;
+    variables[name] = typeof value === 'string' || typeof value === 'number' ? String(value) : plausible;
   }
   return {
     PATH: process.env.PATH ?? '',

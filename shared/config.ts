@@ -65,6 +65,8 @@ export const env = {
     /** Lifetime of a presigned snapshot link (serverless.yml param snapshotLinkSeconds); SigV4 allows at most 7 days. */
     SNAPSHOT_LINK_SECONDS: seconds.max(604_800).default(3600),
   },
+  /** The operator console's URL (ends with /console/), linked from email alerts; none: no link. */
+  console: { CONSOLE_URL: z.url({ protocol: /^https?$/ }).optional() },
 } as const;
 
 type Shape = z.ZodRawShape;

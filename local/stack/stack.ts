@@ -24,7 +24,8 @@ import { functionAccessKeyId, identitiesFromTemplate, type PolicyStatement } fro
 import { UsageMeter } from '../usage/meter';
 import { startSnsServer, type Subscription } from '../sns/server';
 import { startSqsServer } from '../sqs/server';
-import { assertPortFree, startDynamoDb, startKinesis, startMailCatcher, startS3, type Running } from './backends';
+import { assertPortFree, freePort, startDynamoDb, startKinesis, startMailCatcher, startS3, type Running } from './backends';
+import { bucketsBehindDistributions, CONSOLE_PATH, HTTP_API_STANDS_IN_FOR, localBehaviours, TOKEN_STANDS_IN_FOR } from './console-hosting';
 import { endChildren, endLeftovers, releasePidFile, usePidFile } from './lifecycle';
 import { fileLogger, LocalFunction, type FunctionDefinition } from './functions';
 import { startHttpApi, type CorsConfiguration, type HttpRoute } from './http-api';
@@ -141,6 +142,9 @@ const NO_LOCAL_MEANING = new Set([
   'AWS::KMS::Alias',
   // Schedules (checkProcessors every 5 minutes) are not run locally: nothing there alarms.
   'AWS::Events::Rule',
+  // The console's sign-in (the API token stands in) and its distribution's plumbing (the HTTP API is the origin).
+  ...TOKEN_STANDS_IN_FOR,
+  ...HTTP_API_STANDS_IN_FOR,
 ]);
 
 
@@ -355,6 +359,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const asyncFailureDestinations = new Map<string, string>();
     const apiParts = { apis: [] as string[], routes: [] as string[], integrations: new Map<string, string>() };
     const stackInfoResources: Record<string, ResourceInfo> = {};
+    // The HTTP API's port is needed before it listens: the distribution and CONSOLE_URL name it.
+    const apiListenPort = apiPort || (await freePort());
+    const localApiUrl = `http://${endpointHost}:${apiListenPort}`;
+    const consoleBuckets = bucketsBehindDistributions(template);
     const functionsDir = path.join(dataDir, 'functions');
     fs.rmSync(functionsDir, { recursive: true, force: true });
 
@@ -366,6 +374,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }
       if (NO_LOCAL_MEANING.has(resource.Type) || id === 'ServerlessDeploymentBucket') {
         debug(`${id} (${resource.Type}): no local meaning, skipped`);
+        continue;
+      }
+      if (consoleBuckets.has(id)) {
+        debug(`${id} (${resource.Type}): a CloudFront origin; locally the HTTP API serves its files from console/dist, not created`);
         continue;
       }
       const props = cfn.properties(id);
@@ -552,6 +564,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         case 'AWS::ApiGatewayV2::Route':
           apiParts.routes.push(id);
           break;
+        case 'AWS::ApiGatewayV2::Authorizer':
+          // The JWT authorizer of the console's /api twins: locally the handlers' bearer-token check stands in for it.
+          debug(`${id}: ${props.AuthorizerType} authorizer; locally the API token stands in for its tokens`);
+          break;
+        case 'AWS::CloudFront::Distribution':
+          // One origin for the page and its API on AWS; locally the HTTP API server is that origin.
+          cfn.setAttributes(id, { attributes: { DomainName: `${endpointHost}:${apiListenPort}` } });
+          for (const line of localBehaviours(resource.Properties?.DistributionConfig as object, template, localApiUrl)) debug(`${id}: ${line}`);
+          break;
         default:
           warn(`${id} (${resource.Type}): the local stack does not emulate this resource type; skipped`);
           continue;
@@ -605,6 +626,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const functions = new Map<string, LocalFunction>();
     for (const definition of definitions) {
       if (apiFunctionArns.has(definition.arn)) definition.environment.API_TOKEN_SHA256 = createHash('sha256').update(token).digest('hex');
+      // Links into the console (alert emails) point at the local page, not at a distribution.
+      if (definition.environment.CONSOLE_URL !== undefined) definition.environment.CONSOLE_URL = `${localApiUrl}${CONSOLE_PATH}`;
       const fn = new LocalFunction(definition, { ...baseEnvironment, AWS_ACCESS_KEY_ID: functionAccessKeyId(definition.name) }, logger);
       functions.set(definition.logicalId, fn);
       functionsByArn.set(definition.arn, fn);
@@ -720,7 +743,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     const routes: HttpRoute[] = [];
     const routeInfo: StackInfo['routes'] = [];
-    let iamRoutes = 0;
+    let authorizedRoutes = 0;
     for (const id of apiParts.routes) {
       const p = cfn.properties(id);
       const integration = integrationOf(id);
@@ -730,19 +753,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         continue;
       }
       if (integration.payloadFormatVersion && integration.payloadFormatVersion !== '2.0') warn(`${id}: payload format ${integration.payloadFormatVersion} is served as 2.0 locally`);
-      // On AWS the API's callers sign with IAM; locally the handlers check the bearer token instead.
-      if (p.AuthorizationType === 'AWS_IAM') iamRoutes += 1;
+      // On AWS the API's callers sign with IAM (the /api twins: a Cognito token); locally the handlers check the bearer token instead.
+      if (p.AuthorizationType === 'AWS_IAM' || p.AuthorizationType === 'JWT') authorizedRoutes += 1;
       else if (p.AuthorizationType && p.AuthorizationType !== 'NONE') warn(`${id}: authorization ${p.AuthorizationType} is not enforced locally`);
       routes.push({ routeKey: String(p.RouteKey), target: fn, timeoutMs: integration.timeoutMs });
       routeInfo.push({ routeKey: String(p.RouteKey), function: fn.definition.logicalId });
     }
-    if (iamRoutes) debug(`${iamRoutes} route(s) use AWS_IAM authorization: locally the API token (${path.join(dataDir, 'api-token')}) stands in for it`);
+    if (authorizedRoutes) debug(`${authorizedRoutes} route(s) use AWS_IAM or JWT authorization: locally the API token (${path.join(dataDir, 'api-token')}) stands in for both`);
     if (apiParts.apis.length > 1) warn(`the template declares ${apiParts.apis.length} HTTP APIs; their routes are all served on one port`);
     const cors = apiParts.apis.map((id) => cfn.properties(id).CorsConfiguration as CorsConfiguration | undefined).find(Boolean);
     // The operator console, where CloudFront serves it on AWS: /console/ beside the API (local/stack/console-site.ts).
     const site = consoleSite({ dir: await buildConsole(root, debug), config: { auth: 'token' }, storageOrigin: endpoint });
-    const api = await startHttpApi({ port: apiPort, host: endpointHost, routes, cors, accountId: LOCAL_ACCOUNT_ID, apiId: 'local', log: debug, site }).catch((e) => {
-      if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`Port ${apiPort} (HTTP API) is already in use on 127.0.0.1. Stop what uses it, or choose another port with --api-port <port>.`);
+    const api = await startHttpApi({ port: apiListenPort, host: endpointHost, routes, cors, accountId: LOCAL_ACCOUNT_ID, apiId: 'local', log: debug, site }).catch((e) => {
+      if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`Port ${apiListenPort} (HTTP API) is already in use on 127.0.0.1. Stop what uses it, or choose another port with --api-port <port>.`);
       throw e;
     });
     closers.push(() => api.close());

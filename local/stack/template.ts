@@ -125,6 +125,35 @@ function defaultAttributes(ctx: EvaluationContext, logicalId: string, type: stri
       const id = logicalId.toLowerCase().slice(0, 10);
       return { ref: id, attributes: { ApiEndpoint: `http://127.0.0.1`, ApiId: id } };
     }
+    case 'AWS::ApiGatewayV2::Authorizer': {
+      const id = logicalId.toLowerCase().slice(0, 10);
+      return { ref: id, attributes: { AuthorizerId: id } };
+    }
+    // The console's pieces (resources/console.yml) are stood in for locally (the API token, the HTTP API's port):
+    // their ids only have to evaluate, in AWS's shapes.
+    case 'AWS::Cognito::UserPool': {
+      const id = `${ctx.region}_${logicalId.replace(/[^A-Za-z0-9]/g, '').slice(0, 9).padEnd(9, '0')}`;
+      const arnOf = `arn:${LOCAL_PARTITION}:cognito-idp:${ctx.region}:${ctx.accountId}:userpool/${id}`;
+      return { ref: id, attributes: { Arn: arnOf, UserPoolId: id, ProviderName: `cognito-idp.${ctx.region}.amazonaws.com/${id}`, ProviderURL: `https://cognito-idp.${ctx.region}.amazonaws.com/${id}` } };
+    }
+    case 'AWS::Cognito::UserPoolClient': {
+      const id = `local${logicalId.toLowerCase().replace(/[^a-z0-9]/g, '')}`.slice(0, 26);
+      return { ref: id, attributes: { ClientId: id } };
+    }
+    case 'AWS::Cognito::UserPoolDomain':
+      return { ref: generated.toLowerCase(), attributes: {} };
+    case 'AWS::CloudFront::Distribution': {
+      const id = `E${logicalId.toUpperCase().replace(/[^A-Z0-9]/g, '').slice(0, 13)}`;
+      return { ref: id, attributes: { Id: id, DomainName: `${id.toLowerCase()}.cloudfront.net` } };
+    }
+    case 'AWS::CloudFront::OriginAccessControl': {
+      const id = `E${logicalId.toUpperCase().replace(/[^A-Z0-9]/g, '').slice(0, 13)}`;
+      return { ref: id, attributes: { Id: id } };
+    }
+    case 'AWS::CloudFront::Function': {
+      const fnArn = `arn:${LOCAL_PARTITION}:cloudfront::${ctx.accountId}:function/${name('Name')}`;
+      return { ref: fnArn, attributes: { FunctionARN: fnArn, Stage: 'LIVE' } };
+    }
     default:
       return { ref: generated, attributes: { Arn: arn(ctx, 'local', generated) } };
   }

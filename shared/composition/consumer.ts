@@ -26,6 +26,7 @@ export function consumerWiring(
       ...env.retention,
       ...env.cameraResources,
       ...env.snapshotLinks,
+      ...env.console,
     },
     source,
   );
@@ -52,6 +53,7 @@ export function consumerWiring(
       cameraOf: cameraResolver(config.CAMERA_RESOURCES),
       snapshots,
       samplingIntervalMs: Math.round(1000 / config.PROCESSOR_SAMPLING_FPS),
+      consoleUrl: config.CONSOLE_URL,
     },
   };
 }

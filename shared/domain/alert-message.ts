@@ -20,6 +20,17 @@ export interface AlertContext {
   snapshotUrl?: string;
   /** How long snapshotUrl works (seconds), told to the reader. */
   snapshotUrlSeconds?: number;
+  /** The operator console (CONSOLE_URL, ends with /console/): the email links the sighting's page there. */
+  consoleUrl?: string;
+}
+
+/**
+ * The sighting's page in the console: `<console URL>#/sightings/<sightingId>` (the page's own routes are in the
+ * fragment, so the link is the same static page on AWS and locally; signing in is the console's job).
+ */
+export function sightingPageUrl(consoleUrl: string, sightingId: string): string {
+  const base = consoleUrl.endsWith('/') ? consoleUrl : `${consoleUrl}/`;
+  return `${base}#/sightings/${encodeURIComponent(sightingId)}`;
 }
 
 /** `1 h`, `1 h 30 min`, `15 min`, `45 s`: how long a link lasts, in words a reader takes in at a glance. */
@@ -56,6 +67,7 @@ export function buildAlertMessage(sighting: Sighting, context: AlertContext): Al
   const subject = truncate(`facewatch: ${subjectName} seen at ${sighting.camera}`, SUBJECT_MAX);
 
   const box = sighting.boundingBox;
+  const page = context.consoleUrl ? sightingPageUrl(context.consoleUrl, sighting.sightingId) : undefined;
   const lines = [
     known ? `${name} (person id ${sighting.personId}) was seen by camera ${sighting.camera}.` : `A face that matches no registered person was seen by camera ${sighting.camera}.`,
     '',
@@ -66,6 +78,9 @@ export function buildAlertMessage(sighting: Sighting, context: AlertContext): Al
     ...(sighting.quality ? [`Quality:       brightness ${fixed(sighting.quality.Brightness, 1)}, sharpness ${fixed(sighting.quality.Sharpness, 1)}`] : []),
     `Sighting id:   ${sighting.sightingId}`,
     `Video:         ${sighting.streamArn}, fragment ${sighting.fragmentNumber}, +${sighting.frameOffsetInSeconds.toFixed(3)} s`,
+    // The console's page lasts as long as the sighting and needs a sign-in; the snapshot link works for anyone who has
+    // the email, so it stays short-lived (snapshotLinkSeconds) and is there for a glance without signing in.
+    ...(page ? [`In the console: ${page}`, `               (sign in to see the sighting, its snapshot and who it is)`] : []),
     ...(context.snapshotUrl ? [`Snapshot:      ${context.snapshotUrl}`, `               (the link works for ${linkLifetime(context.snapshotUrlSeconds ?? 3600)} after the alert was sent)`] : []),
     '',
     `At most one alert per ${known ? 'person and camera' : 'camera for unknown faces'} every ${context.cooldownSeconds} s.`,
@@ -79,6 +94,7 @@ export function buildAlertMessage(sighting: Sighting, context: AlertContext): Al
     camera: sighting.camera,
     seenAt: sighting.seenAt,
     similarity: sighting.similarity,
+    consoleUrl: page,
   });
 
   return {

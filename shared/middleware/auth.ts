@@ -4,16 +4,29 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ConfigError } from '../config';
 import { UnauthorizedError } from '../errors';
 
-/** What API Gateway puts in the request context when its IAM authorizer accepted the signature. */
-interface IamAuthorizerContext {
-  authorizer?: { iam?: { accessKey?: string; userArn?: string; callerId?: string } };
+/**
+ * What API Gateway puts in the request context when an authorizer accepted the request: `iam` from the IAM
+ * authorizer (a SigV4 signature, the original routes), `jwt` from the JWT authorizer (a Cognito token, the
+ * console's /api twins: resources/api-twins.js).
+ */
+interface AuthorizerContext {
+  authorizer?: {
+    iam?: { accessKey?: string; userArn?: string; callerId?: string };
+    jwt?: { claims?: Record<string, unknown>; scopes?: string[] | null };
+  };
 }
 
+/** A JWT context counts only with the claims of a validated token: at least its subject. */
+const hasJwtCaller = (jwt: { claims?: Record<string, unknown> } | undefined): boolean =>
+  typeof jwt?.claims === 'object' && jwt.claims !== null && typeof jwt.claims.sub === 'string' && jwt.claims.sub !== '';
+
 /**
- * Every API route requires a caller. On AWS, API Gateway's IAM authorizer checks the SigV4 signature and
- * passes the caller in requestContext.authorizer.iam; this middleware refuses a request without one (defence
- * in depth: a route deployed without the authorizer stays closed). The local stack has no IAM: it sets
- * API_TOKEN_SHA256 (hex SHA-256 of the token in .facewatch/api-token) and callers send `Authorization: Bearer`.
+ * Every API route requires a caller. On AWS, API Gateway's authorizer checks the credentials and passes the
+ * caller in the request context — requestContext.authorizer.iam (IAM authorizer, SigV4) or
+ * requestContext.authorizer.jwt (JWT authorizer, the user pool's token: the console's /api routes); this
+ * middleware refuses a request with neither (defence in depth: a route deployed without an authorizer stays
+ * closed). The local stack has neither: it sets API_TOKEN_SHA256 (hex SHA-256 of the token in
+ * .facewatch/api-token) and callers of both paths send `Authorization: Bearer <token>`.
  */
 export function requireCaller(source: NodeJS.ProcessEnv = process.env): MiddlewareObj<APIGatewayProxyEventV2> {
   const expected = tokenDigest(source.API_TOKEN_SHA256);
@@ -30,8 +43,10 @@ export function requireCaller(source: NodeJS.ProcessEnv = process.env): Middlewa
         }
         return;
       }
-      const iam = (request.event.requestContext as IamAuthorizerContext | undefined)?.authorizer?.iam;
-      if (!iam) throw new UnauthorizedError('Missing credentials: sign the request with AWS SigV4 (service execute-api)');
+      const authorizer = (request.event.requestContext as AuthorizerContext | undefined)?.authorizer;
+      if (!authorizer?.iam && !hasJwtCaller(authorizer?.jwt)) {
+        throw new UnauthorizedError('Missing credentials: sign the request with AWS SigV4 (service execute-api), or sign in to the console (/api routes)');
+      }
     },
   };
 }

@@ -79,6 +79,8 @@ export interface RecordSightingsSettings {
    * this sampling interval), and give an alert the snapshot of its own frame when the processor kept it.
    */
   snapshots?: boolean;
+  /** The operator console (ends with /console/): email alerts link the sighting's page there. */
+  consoleUrl?: string;
   /** The processor's sampling interval (1000 / processorSamplingFps). Default 200 ms. */
   samplingIntervalMs?: number;
 }
@@ -179,7 +181,9 @@ export async function recordSightings(
   for (const sighting of sightings) {
     if ((await ports.sightings.putIfAbsent(sighting)) === 'created') outcome.created += 1;
     // Alerting runs for redelivered sightings too: an earlier attempt may have claimed and failed to publish.
-    outcome.alerts.push(await alertFor(sighting, ports, settings.alerts, profileOf, settings.snapshots ? snapshotKeyOf(camera, sighting.sightingId) : undefined));
+    outcome.alerts.push(
+      await alertFor(sighting, ports, settings.alerts, profileOf, settings.snapshots ? snapshotKeyOf(camera, sighting.sightingId) : undefined, settings.consoleUrl),
+    );
   }
 
   // All faces of a record share one frame time: one forward-only update per person seen in it.
@@ -195,6 +199,7 @@ async function alertFor(
   profileOf: (personId: string) => Promise<PersonAlertProfile | undefined>,
   /** Where the processor would keep this frame's snapshot of the face (self mode). */
   ownSnapshotKey?: string,
+  consoleUrl?: string,
 ): Promise<AlertOutcome> {
   const { sightingId, personId } = sighting;
   const profile = personId === UNKNOWN_PERSON ? undefined : await profileOf(personId);
@@ -211,6 +216,7 @@ async function alertFor(
     cooldownSeconds: decision.cooldownMs / 1000,
     snapshotUrl,
     snapshotUrlSeconds: ports.snapshotLinks?.lifetimeSeconds,
+    consoleUrl,
   });
   // Claim the send before Publish: if this process dies during Publish, the redelivery finds `sending` and does
   // not publish again (SNS cannot deduplicate SMS or email deliveries): an alert goes out at most once.

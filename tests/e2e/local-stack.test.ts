@@ -164,6 +164,26 @@ describeWithPhotos('local stack: npm start, end to end', () => {
     expect(mails).toHaveLength(1);
     expect(mails[0].subject).toBe(alert.Subject);
     expect(mails[0].text).toContain(PERSON_FOLDER);
+    // The email links the sighting's page in the local console (the stack sets CONSOLE_URL to its own HTTP API).
+    expect(mails[0].text).toContain(`${stack.apiUrl}/console/#/sightings/${sightings[0].sightingId}`);
+  });
+
+  test('the console\'s /api twin of every route answers with the token, like the original route, and refuses calls without it', async () => {
+    // Every route of the template is served twice: as declared (IAM on AWS) and under /api (Cognito on AWS), same function.
+    const routes = stack.stackInfo.routes;
+    const originals = routes.filter((r) => !r.routeKey.includes(' /api/'));
+    expect(originals.length).toBeGreaterThanOrEqual(8);
+    for (const route of originals) {
+      const [method, routePath] = route.routeKey.split(' ');
+      expect(routes).toContainEqual({ routeKey: `${method} /api${routePath}`, function: route.function });
+    }
+
+    const twin = await api(`/api/sightings?personId=${encodeURIComponent(personId)}`);
+    expect(twin.status).toBe(200);
+    expect(twin.body.sightings).toHaveLength(1);
+    expect(twin.body).toEqual((await api(`/sightings?personId=${encodeURIComponent(personId)}`)).body);
+    expect((await api('/api/sightings', '')).status).toBe(401);
+    expect((await api('/api/sightings', 'not-the-token')).status).toBe(401);
   });
 
   test('the same record delivered again adds no sighting and no alert', async () => {

@@ -24,6 +24,7 @@ interface Statement {
 interface Template {
   Resources: Record<string, Resource>;
   Conditions?: Record<string, unknown>;
+  Outputs?: Record<string, { Value: unknown }>;
 }
 /** The default deployment (self processor), with an alert email and phone given. */
 let template: Template;
@@ -367,9 +368,172 @@ describe('the packaged template: least privilege per function', () => {
     expect(list?.Condition).toEqual({ StringLike: { 's3:prefix': ['faces/*'] } });
   });
 
-  it('puts every API route behind the IAM authorizer', () => {
-    const routes = ofType('AWS::ApiGatewayV2::Route');
-    expect(routes.length).toBeGreaterThanOrEqual(8);
-    for (const [, route] of routes) expect({ route: route.Properties.RouteKey, auth: route.Properties.AuthorizationType }).toEqual({ route: route.Properties.RouteKey, auth: 'AWS_IAM' });
+  it('puts every declared API route behind the IAM authorizer, and its /api twin (same function) behind the Cognito JWT authorizer', () => {
+    for (const t of [template, managed]) {
+      const routes = ofType('AWS::ApiGatewayV2::Route', t).map(([, route]) => route.Properties);
+      const isTwin = (route: Record<string, any>) => String(route.RouteKey).split(' ')[1].startsWith('/api/');
+      const originals = routes.filter((route) => !isTwin(route));
+      const twins = routes.filter(isTwin);
+      expect(originals.length).toBeGreaterThanOrEqual(8);
+      for (const route of originals) expect({ route: route.RouteKey, auth: route.AuthorizationType }).toEqual({ route: route.RouteKey, auth: 'AWS_IAM' });
+      // exactly one twin per declared route, nothing else under /api
+      const twinKeyOf = (key: string) => key.replace(' /', ' /api/');
+      expect(twins.map((route) => route.RouteKey).sort()).toEqual(originals.map((route) => twinKeyOf(route.RouteKey)).sort());
+      for (const original of originals) {
+        const twin = twins.find((route) => route.RouteKey === twinKeyOf(original.RouteKey))!;
+        expect({ route: twin.RouteKey, auth: twin.AuthorizationType, authorizer: twin.AuthorizerId, target: twin.Target }).toEqual({
+          route: twin.RouteKey,
+          auth: 'JWT',
+          authorizer: { Ref: 'HttpApiAuthorizerCognito' },
+          target: original.Target,
+        });
+      }
+      // every route keeps an authorizer
+      for (const route of routes) expect({ route: route.RouteKey, auth: route.AuthorizationType }).toEqual({ route: route.RouteKey, auth: expect.stringMatching(/^(AWS_IAM|JWT)$/) });
+    }
+  });
+});
+
+describe('the packaged template: the operator console (Cognito, CloudFront, the private bucket)', () => {
+  const distribution = () => resources.ConsoleDistribution.Properties.DistributionConfig;
+  const consoleUrl = { 'Fn::Sub': 'https://${ConsoleDistribution.DomainName}/console/' };
+
+  it('has a user pool where only the operator creates users, with a strong password policy', () => {
+    const pool = resources.ConsoleUserPool.Properties;
+    expect(pool.AdminCreateUserConfig.AllowAdminCreateUserOnly).toBe(true);
+    expect(pool.Policies.PasswordPolicy).toEqual({
+      MinimumLength: 14,
+      RequireLowercase: true,
+      RequireUppercase: true,
+      RequireNumbers: true,
+      RequireSymbols: true,
+      TemporaryPasswordValidityDays: 3,
+    });
+    expect(pool.UsernameAttributes).toEqual(['email']);
+    expect(pool.EnabledMfas).toEqual(['SOFTWARE_TOKEN_MFA']);
+    expect(resources.ConsoleUserPoolDomain.Properties).toEqual({ UserPoolId: { Ref: 'ConsoleUserPool' }, Domain: { 'Fn::Sub': 'facewatch-ci-${AWS::AccountId}' } });
+  });
+
+  it('has one app client for the page: public (no secret), authorization code only (PKCE), the console URL as callback and logout, short-lived tokens', () => {
+    const clients = ofType('AWS::Cognito::UserPoolClient');
+    expect(clients.map(([id]) => id)).toEqual(['ConsoleClient']);
+    const client = resources.ConsoleClient.Properties;
+    expect(client).toMatchObject({
+      UserPoolId: { Ref: 'ConsoleUserPool' },
+      GenerateSecret: false,
+      AllowedOAuthFlowsUserPoolClient: true,
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthScopes: ['openid', 'email'],
+      SupportedIdentityProviders: ['COGNITO'],
+      CallbackURLs: [consoleUrl],
+      LogoutURLs: [consoleUrl],
+      ExplicitAuthFlows: ['ALLOW_REFRESH_TOKEN_AUTH'],
+      PreventUserExistenceErrors: 'ENABLED',
+      EnableTokenRevocation: true,
+      TokenValidityUnits: { AccessToken: 'minutes', IdToken: 'minutes', RefreshToken: 'hours' },
+    });
+    expect(client.AccessTokenValidity).toBeLessThanOrEqual(60);
+    expect(client.IdTokenValidity).toBeLessThanOrEqual(60);
+    expect(client.RefreshTokenValidity).toBeLessThanOrEqual(24);
+  });
+
+  it('checks the /api twins\' tokens with a JWT authorizer: the pool as issuer, the console client as audience', () => {
+    const authorizers = ofType('AWS::ApiGatewayV2::Authorizer');
+    expect(authorizers.map(([id]) => id)).toEqual(['HttpApiAuthorizerCognito']);
+    expect(resources.HttpApiAuthorizerCognito.Properties).toEqual({
+      ApiId: { Ref: 'HttpApi' },
+      Name: 'cognito',
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: { Issuer: { 'Fn::Sub': 'https://cognito-idp.${AWS::Region}.amazonaws.com/${ConsoleUserPool}' }, Audience: [{ Ref: 'ConsoleClient' }] },
+    });
+  });
+
+  it('keeps the page in a private, encrypted bucket without website hosting, readable only by this distribution (OAC) and only under console/', () => {
+    const bucket = resources.ConsoleBucket.Properties;
+    expect(bucket.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(bucket.BucketEncryption.ServerSideEncryptionConfiguration).toEqual([{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }]);
+    expect(bucket.WebsiteConfiguration).toBeUndefined();
+    expect(bucket.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
+
+    const statements = resources.ConsoleBucketPolicy.Properties.PolicyDocument.Statement;
+    const allows = statements.filter((st: any) => st.Effect === 'Allow');
+    expect(allows).toEqual([
+      {
+        Sid: 'CloudFrontReadsTheConsole',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudfront.amazonaws.com' },
+        Action: 's3:GetObject',
+        Resource: { 'Fn::Sub': '${ConsoleBucket.Arn}/console/*' },
+        Condition: { StringEquals: { 'AWS:SourceArn': { 'Fn::Sub': 'arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${ConsoleDistribution}' } } },
+      },
+    ]);
+    const deny = statements.find((st: any) => st.Effect === 'Deny');
+    expect(deny.Condition).toEqual({ Bool: { 'aws:SecureTransport': 'false' } });
+
+    expect(resources.ConsoleOriginAccessControl.Properties.OriginAccessControlConfig).toMatchObject({ OriginAccessControlOriginType: 's3', SigningBehavior: 'always', SigningProtocol: 'sigv4' });
+    const origin = distribution().Origins.find((o: any) => o.Id === 'console-bucket');
+    expect(origin).toEqual({
+      Id: 'console-bucket',
+      DomainName: { 'Fn::GetAtt': ['ConsoleBucket', 'RegionalDomainName'] },
+      OriginAccessControlId: { 'Fn::GetAtt': ['ConsoleOriginAccessControl', 'Id'] },
+      S3OriginConfig: { OriginAccessIdentity: '' },
+    });
+  });
+
+  it('serves /console/* from the bucket and /api/* from the HTTP API (never cached, every viewer header but Host), over HTTPS only', () => {
+    const config = distribution();
+    expect(config.Enabled).toBe(true);
+    expect(config.ViewerCertificate).toEqual({ CloudFrontDefaultCertificate: true });
+    const api = config.Origins.find((o: any) => o.Id === 'http-api');
+    expect(api).toEqual({
+      Id: 'http-api',
+      DomainName: { 'Fn::Sub': '${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}' },
+      CustomOriginConfig: { OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'] },
+    });
+    const behaviours = Object.fromEntries(config.CacheBehaviors.map((b: any) => [b.PathPattern, b]));
+    expect(Object.keys(behaviours).sort()).toEqual(['/api/*', '/console/*']);
+    expect(behaviours['/console/*']).toMatchObject({ TargetOriginId: 'console-bucket', AllowedMethods: ['GET', 'HEAD'], CachePolicyId: '658327ea-f89d-4fab-a63d-7e88639e58f6' });
+    expect(behaviours['/api/*']).toEqual({
+      PathPattern: '/api/*',
+      TargetOriginId: 'http-api',
+      ViewerProtocolPolicy: 'https-only',
+      AllowedMethods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE'],
+      CachedMethods: ['GET', 'HEAD'],
+      Compress: false,
+      CachePolicyId: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad', // CachingDisabled
+      OriginRequestPolicyId: 'b689b0a8-53d0-40ab-baf2-68738e2966ac', // AllViewerExceptHostHeader
+    });
+    expect(config.DefaultCacheBehavior.TargetOriginId).toBe('console-bucket');
+    // plain HTTP never gets content: pages redirect to HTTPS, the API refuses it
+    for (const b of [config.DefaultCacheBehavior, ...config.CacheBehaviors]) expect(['https-only', 'redirect-to-https']).toContain(b.ViewerProtocolPolicy);
+  });
+
+  it('sends pages outside /console/ to /console/ and folders to their index.html, with a CloudFront function on the page behaviours only', () => {
+    const fn = resources.ConsolePathFunction.Properties;
+    expect(fn.FunctionConfig.Runtime).toBe('cloudfront-js-2.0');
+    const arn = { 'Fn::GetAtt': ['ConsolePathFunction', 'FunctionARN'] };
+    const config = distribution();
+    const byPattern = Object.fromEntries(config.CacheBehaviors.map((b: any) => [b.PathPattern, b.FunctionAssociations]));
+    expect(config.DefaultCacheBehavior.FunctionAssociations).toEqual([{ EventType: 'viewer-request', FunctionARN: arn }]);
+    expect(byPattern['/console/*']).toEqual([{ EventType: 'viewer-request', FunctionARN: arn }]);
+    expect(byPattern['/api/*']).toBeUndefined();
+    // the function's own code, run as CloudFront runs it
+    const handler = new Function(`${fn.FunctionCode}; return handler;`)() as (event: unknown) => any;
+    const run = (uri: string) => handler({ request: { uri, method: 'GET', headers: {} } });
+    expect(run('/')).toMatchObject({ statusCode: 302, headers: { location: { value: '/console/' } } });
+    expect(run('/console')).toMatchObject({ statusCode: 302, headers: { location: { value: '/console/' } } });
+    expect(run('/console/').uri).toBe('/console/index.html');
+    expect(run('/console/assets/index-abc.js').uri).toBe('/console/assets/index-abc.js');
+  });
+
+  it('tells the deploy step and the operator where things are (outputs), and gives the consumer the console URL for alert links', () => {
+    expect(template.Outputs?.ConsoleUrl.Value).toEqual(consoleUrl);
+    expect(template.Outputs?.UserPoolId.Value).toEqual({ Ref: 'ConsoleUserPool' });
+    expect(template.Outputs?.ConsoleClientId.Value).toEqual({ Ref: 'ConsoleClient' });
+    expect(template.Outputs?.ConsoleLoginDomain.Value).toEqual({ 'Fn::Sub': 'https://${ConsoleUserPoolDomain}.auth.${AWS::Region}.amazoncognito.com' });
+    expect(template.Outputs?.ConsoleBucketName.Value).toEqual({ Ref: 'ConsoleBucket' });
+    expect(template.Outputs?.ConsoleDistributionId.Value).toEqual({ Ref: 'ConsoleDistribution' });
+    expect(resources.ConsumeFaceSearchLambdaFunction.Properties.Environment.Variables.CONSOLE_URL).toEqual(consoleUrl);
   });
 });

@@ -1,4 +1,4 @@
-/** API Gateway HTTP API (payload 2.0) events, as the IAM authorizer delivers them, for handler tests. */
+/** API Gateway HTTP API (payload 2.0) events, as the IAM (or, with `jwt`, the JWT) authorizer delivers them, for handler tests. */
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 
 export interface ApiRequest {
@@ -12,6 +12,8 @@ export interface ApiRequest {
   headers?: Record<string, string>;
   /** false: no IAM caller in the request context (as if the authorizer were missing). */
   iam?: boolean;
+  /** The claims the JWT authorizer passes (the console's /api routes): replaces the IAM caller. */
+  jwt?: Record<string, unknown>;
 }
 
 let counter = 0;
@@ -39,7 +41,9 @@ export function apiEvent(request: ApiRequest): APIGatewayProxyEventV2 {
       stage: '$default',
       time: '01/Mar/2025:10:00:00 +0000',
       timeEpoch: 1740823200000,
-      ...(request.iam === false
+      ...(request.jwt
+        ? { authorizer: { jwt: { claims: request.jwt, scopes: null } } }
+        : request.iam === false
         ? {}
         : { authorizer: { iam: { accessKey: 'AKIATEST', accountId: '000000000000', callerId: 'AIDATEST', userArn: 'arn:aws:iam::000000000000:user/tester', userId: 'AIDATEST' } } }),
     },

@@ -54,7 +54,12 @@ describe('openapi.yaml', () => {
 
   it('requires authentication on every operation', () => {
     const document = YAML.parse(fs.readFileSync(path.join(ROOT, 'openapi.yaml'), 'utf8'));
-    expect(document.security).toEqual([{ sigv4: [] }, { localToken: [] }]);
+    // SigV4 on the routes as listed, the console's Cognito tokens on their /api twins, the local token on both
+    expect(document.security).toEqual([{ sigv4: [] }, { cognito: [] }, { localToken: [] }]);
+    expect(Object.keys(document.components.securitySchemes).sort()).toEqual(['cognito', 'localToken', 'sigv4']);
+    expect(document['x-authorizers']).toEqual({ '<path>': { aws: ['sigv4'], local: ['localToken'] }, '/api<path>': { aws: ['cognito'], local: ['localToken'] } });
+    // the twins are not listed twice: no path of the document is under /api
+    expect(Object.keys(document.paths).filter((p) => p === '/api' || p.startsWith('/api/'))).toEqual([]);
     for (const item of Object.values<Record<string, { security?: unknown[]; responses: Record<string, unknown> }>>(document.paths)) {
       for (const [method, operation] of Object.entries(item)) {
         if (method === 'parameters') continue;

@@ -1,4 +1,4 @@
-import { linkLifetime, buildAlertMessage } from '../../../shared/domain/alert-message';
+import { linkLifetime, buildAlertMessage, sightingPageUrl } from '../../../shared/domain/alert-message';
 import { sightingsFromRecord } from '../../../shared/domain/sighting';
 import { UNKNOWN_PERSON } from '../../../shared/tables';
 import { faceSearchRecord, matchedFace } from '../../fixtures/face-search-records';
@@ -58,8 +58,41 @@ describe('buildAlertMessage', () => {
     expect(JSON.parse(long.message).sms.length).toBeLessThanOrEqual(160);
   });
 
+  it('links the sighting\'s page in the console (sign-in required), before the short-lived snapshot link', () => {
+    const message = buildAlertMessage(known, {
+      displayName: 'Alice Martin',
+      cooldownSeconds: 60,
+      consoleUrl: 'https://d111111abcdef8.cloudfront.net/console/',
+      snapshotUrl: 'https://bucket.example/snapshots/front-door/x.jpg?X-Amz-Signature=abc',
+      snapshotUrlSeconds: 3600,
+    });
+    const texts = JSON.parse(message.message);
+    const page = `https://d111111abcdef8.cloudfront.net/console/#/sightings/${known.sightingId}`;
+    expect(texts.email).toContain(`In the console: ${page}`);
+    expect(texts.email).toContain('sign in to see the sighting');
+    expect(texts.email.indexOf(page)).toBeLessThan(texts.email.indexOf('Snapshot:'));
+    expect(texts.email).toContain('(the link works for 1 h after the alert was sent)');
+    // machines get the page too; the SMS stays one short text
+    expect(JSON.parse(texts.sqs).consoleUrl).toBe(page);
+    expect(texts.sms).not.toContain('http');
+  });
+
+  it('has no console line when no console URL is configured', () => {
+    const texts = JSON.parse(buildAlertMessage(known, { cooldownSeconds: 60 }).message);
+    expect(texts.email).not.toContain('In the console');
+    expect(JSON.parse(texts.sqs).consoleUrl).toBeUndefined();
+  });
+
   it('uses the person id when there is no display name', () => {
     expect(JSON.parse(buildAlertMessage(known, { cooldownSeconds: 60 }).message).sms).toMatch(/^facewatch: alice at/);
+  });
+});
+
+describe('sightingPageUrl', () => {
+  it('puts the sighting in the page\'s fragment route, on AWS and locally', () => {
+    expect(sightingPageUrl('https://d111111abcdef8.cloudfront.net/console/', 'abc123')).toBe('https://d111111abcdef8.cloudfront.net/console/#/sightings/abc123');
+    expect(sightingPageUrl('http://127.0.0.1:3000/console/', 'abc123')).toBe('http://127.0.0.1:3000/console/#/sightings/abc123');
+    expect(sightingPageUrl('http://127.0.0.1:3000/console', 'abc123')).toBe('http://127.0.0.1:3000/console/#/sightings/abc123');
   });
 });
 

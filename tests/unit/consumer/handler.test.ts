@@ -60,6 +60,34 @@ describe('consumeFaceSearch handler module', () => {
       /SIGHTINGS_TABLE is not set.*ALERT_COOLDOWN_SECONDS is invalid.*CAMERA_RESOURCES is invalid: expected JSON/,
     );
   });
+
+  it('given CONSOLE_URL, when an alert is sent, then its email links the sighting\'s console page; a CONSOLE_URL that is no URL fails the cold start', async () => {
+    process.env = { ...saved, ...environment, POWERTOOLS_LOG_LEVEL: 'SILENT', CONSOLE_URL: 'https://d111111abcdef8.cloudfront.net/console/' };
+    const { mockClient } = require('aws-sdk-client-mock');
+    const { DynamoDBDocumentClient, PutCommand, UpdateCommand, GetCommand } = require('@aws-sdk/lib-dynamodb');
+    const { SNSClient, PublishCommand } = require('@aws-sdk/client-sns');
+    const documents = mockClient(DynamoDBDocumentClient);
+    documents.on(GetCommand).resolves({ Item: { displayName: 'Alice', rules: { muted: false, watchlist: false } } });
+    documents.on(PutCommand).resolves({});
+    documents.on(UpdateCommand).resolves({});
+    const sns = mockClient(SNSClient);
+    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+    const { handler } = require('../../../functions/consume-face-search/handler');
+    const { faceSearchRecord, matchedFace, toBase64 } = require('../../fixtures/face-search-records');
+    const { kinesisEvent } = require('../../support/kinesis-events');
+    const record = faceSearchRecord({ streamArn: 'arn:aws:kinesisvideo:us-east-1:1:stream/facewatch-dev-front-door/1', faces: [{ matches: [matchedFace('alice', 97)] }] });
+    const context = { functionName: 'consumeFaceSearch', awsRequestId: 'r-2', invokedFunctionArn: 'arn:aws:lambda:us-east-1:1:function:x', memoryLimitInMB: '512', getRemainingTimeInMillis: () => 60_000 };
+
+    await handler(kinesisEvent([toBase64(record)]), context);
+
+    const sightingId = documents.commandCalls(PutCommand)[0].args[0].input.Item.sightingId;
+    const email = JSON.parse(sns.commandCalls(PublishCommand)[0].args[0].input.Message).email;
+    expect(email).toContain(`In the console: https://d111111abcdef8.cloudfront.net/console/#/sightings/${sightingId}`);
+
+    jest.resetModules();
+    process.env = { ...saved, ...environment, CONSOLE_URL: 'not a url' };
+    expect(() => require('../../../functions/consume-face-search/handler')).toThrow(/CONSOLE_URL is invalid/);
+  });
 });
 
 describe('consumeFaceSearch handler (middy + Powertools, SDK clients mocked)', () => {

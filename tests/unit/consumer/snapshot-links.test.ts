@@ -42,6 +42,17 @@ describe('snapshot links (self processor snapshots)', () => {
     expect(links.urlFor).toHaveBeenCalledTimes(1); // only the alerted sighting is signed
   });
 
+  it('given a console URL, the email links the alerted sighting\'s console page as well as its snapshot', async () => {
+    const ports = { ...inMemoryPorts(profiles), snapshotLinks: links };
+
+    const outcome = await recordSightings(record, ports, { ...base, snapshots: true, consoleUrl: 'http://127.0.0.1:3000/console/' });
+
+    const alerted = outcome.alerts.find((a) => a.result === 'sent')!;
+    const email = JSON.parse(ports.publisher.published[0].message).email as string;
+    expect(email).toContain(`In the console: http://127.0.0.1:3000/console/#/sightings/${alerted.sightingId}`);
+    expect(email).toContain('Snapshot:      https://bucket.example/');
+  });
+
   it('given snapshots off (managed processor), sightings have no key and the email no link', async () => {
     const ports = { ...inMemoryPorts(profiles), snapshotLinks: links };
 

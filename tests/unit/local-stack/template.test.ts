@@ -1,4 +1,5 @@
 import { EvaluatedTemplate, TemplateError, dependencyOrder, type CfnTemplate } from '../../../local/stack/template';
+import { bucketsBehindDistributions, localBehaviours } from '../../../local/stack/console-hosting';
 
 const ctx = { stackName: 'facewatch-local', region: 'us-east-1', accountId: '000000000000' };
 
@@ -97,5 +98,66 @@ describe('EvaluatedTemplate: the intrinsics the compiled template uses', () => {
     };
 
     expect(() => dependencyOrder(cyclic)).toThrow(/A -> B -> A/);
+  });
+});
+
+describe('the operator console\'s resources on the local stack (resources/console.yml)', () => {
+  const template: CfnTemplate = {
+    Resources: {
+      HttpApi: { Type: 'AWS::ApiGatewayV2::Api', Properties: {} },
+      Pool: { Type: 'AWS::Cognito::UserPool', Properties: {} },
+      Client: { Type: 'AWS::Cognito::UserPoolClient', Properties: { UserPoolId: { Ref: 'Pool' } } },
+      Domain: { Type: 'AWS::Cognito::UserPoolDomain', Properties: { UserPoolId: { Ref: 'Pool' }, Domain: 'facewatch-local-000000000000' } },
+      Pages: { Type: 'AWS::S3::Bucket', Properties: { BucketName: 'console-pages' } },
+      Faces: { Type: 'AWS::S3::Bucket', Properties: { BucketName: 'faces' } },
+      Oac: { Type: 'AWS::CloudFront::OriginAccessControl', Properties: {} },
+      Paths: { Type: 'AWS::CloudFront::Function', Properties: { Name: 'console-paths' } },
+      Cdn: {
+        Type: 'AWS::CloudFront::Distribution',
+        Properties: {
+          DistributionConfig: {
+            Origins: [
+              { Id: 'pages', DomainName: { 'Fn::GetAtt': ['Pages', 'RegionalDomainName'] }, OriginAccessControlId: { 'Fn::GetAtt': ['Oac', 'Id'] } },
+              { Id: 'api', DomainName: { 'Fn::Sub': '${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}' } },
+            ],
+            DefaultCacheBehavior: { TargetOriginId: 'pages', FunctionAssociations: [{ FunctionARN: { 'Fn::GetAtt': ['Paths', 'FunctionARN'] } }] },
+            CacheBehaviors: [
+              { PathPattern: '/console/*', TargetOriginId: 'pages' },
+              { PathPattern: '/api/*', TargetOriginId: 'api' },
+            ],
+          },
+        },
+      },
+      Authorizer: {
+        Type: 'AWS::ApiGatewayV2::Authorizer',
+        Properties: { JwtConfiguration: { Issuer: { 'Fn::Sub': 'https://cognito-idp.${AWS::Region}.amazonaws.com/${Pool}' }, Audience: [{ Ref: 'Client' }] } },
+      },
+      Consumer: { Type: 'AWS::Lambda::Function', Properties: { Environment: { Variables: { CONSOLE_URL: { 'Fn::Sub': 'https://${Cdn.DomainName}/console/' } } } } },
+    },
+  };
+
+  test('given the console\'s resources, then their Refs and GetAtts evaluate in AWS\'s shapes', () => {
+    const cfn = new EvaluatedTemplate(template, ctx);
+    const props = cfn.properties('Cdn') as { DistributionConfig: { Origins: { DomainName: string; OriginAccessControlId?: string }[] } };
+    expect(props.DistributionConfig.Origins.map((o) => o.DomainName)).toEqual(['console-pages.s3.us-east-1.amazonaws.com', 'httpapi.execute-api.us-east-1.amazonaws.com']);
+    expect(props.DistributionConfig.Origins[0].OriginAccessControlId).toMatch(/^E[A-Z0-9]+$/);
+    const jwt = (cfn.properties('Authorizer') as { JwtConfiguration: { Issuer: string; Audience: string[] } }).JwtConfiguration;
+    expect(jwt.Issuer).toMatch(/^https:\/\/cognito-idp\.us-east-1\.amazonaws\.com\/us-east-1_\w{9}$/);
+    expect(jwt.Audience).toEqual([cfn.attributesOf('Client').ref]);
+    expect(cfn.evaluate({ 'Fn::GetAtt': ['Paths', 'FunctionARN'] })).toBe('arn:aws:cloudfront::000000000000:function/console-paths');
+    // until the stack records the HTTP API's address as the distribution's, the consumer's URL names a CloudFront domain
+    expect((cfn.properties('Consumer').Environment as { Variables: Record<string, string> }).Variables.CONSOLE_URL).toMatch(/^https:\/\/e\w+\.cloudfront\.net\/console\/$/);
+    cfn.setAttributes('Cdn', { attributes: { DomainName: '127.0.0.1:3000' } });
+    expect((cfn.properties('Consumer').Environment as { Variables: Record<string, string> }).Variables.CONSOLE_URL).toBe('https://127.0.0.1:3000/console/');
+  });
+
+  test('the buckets behind a distribution are its page origins only, and each path pattern says what serves it locally', () => {
+    expect([...bucketsBehindDistributions(template)]).toEqual(['Pages']);
+    const config = template.Resources.Cdn.Properties!.DistributionConfig as Parameters<typeof localBehaviours>[0];
+    expect(localBehaviours(config, template, 'http://127.0.0.1:3000')).toEqual([
+      'http://127.0.0.1:3000/console/* -> console/dist (bucket Pages on AWS)',
+      'http://127.0.0.1:3000/api/* -> the HTTP API routes',
+      'http://127.0.0.1:3000/* (default) -> console/dist (bucket Pages on AWS)',
+    ]);
   });
 });
