@@ -39,7 +39,8 @@ describe('Upload', () => {
       faces: [{ faceId: 'f', photoKey: 'faces/Grace/a-1.jpg', confidence: 99, quality: {}, boundingBox: { Width: 1, Height: 1, Left: 0, Top: 0 }, indexedAt: '' }],
       rejectedPhotos: [{ photoKey: 'faces/Grace/b-2.jpg', reason: 'NO_FACE', message: 'No face was found: use a photo with one face', recordedAt: '' }],
     }));
-    const onDone = mount({ uploads, person });
+    const people = vi.fn(async () => ({ people: [await person()], unfiledPhotos: [] }));
+    const onDone = mount({ uploads, people, person });
     // when
     fireEvent.input(screen.getByLabelText('Name'), { target: { value: ' Grace ' } });
     fireEvent.change(screen.getByLabelText(/^Photos/), { target: { files: [jpeg('a.jpg'), jpeg('b.jpg')] } });
@@ -52,6 +53,7 @@ describe('Upload', () => {
     ]);
     expect(vi.mocked(putFile).mock.calls.map((c) => c[0])).toEqual(['http://s/a', 'http://s/b']);
     expect(screen.getByText('registered')).toBeTruthy();
+    expect(people).toHaveBeenCalled(); // a new person is looked for in the list (no 404 while the indexer works)
     expect(screen.getByText(/refused: No face was found/)).toBeTruthy();
   });
 

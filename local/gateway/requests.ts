@@ -31,11 +31,15 @@ function body(raw: Buffer | undefined): Record<string, unknown> {
   }
 }
 
+const unescapeXml = (text: string) =>
+  text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+
 const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
 
 /** Whether the request's body is needed to tell its resource (small JSON and query bodies, not media or objects). */
 export function needsBody(service: string, url: string): boolean {
-  if (service === 's3') return false;
+  // DeleteObjects (POST /bucket?delete) names its keys in the body: each needs s3:DeleteObject.
+  if (service === 's3') return new URL(url, 'http://localhost').searchParams.has('delete');
   if (service === 'kinesisvideo') return !/^\/putMedia\b/.test(new URL(url, 'http://localhost').pathname);
   return true;
 }
@@ -101,6 +105,10 @@ export function authorizationOf(service: string, req: Pick<http.IncomingMessage,
       const [bucket, ...rest] = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
       if (!bucket) return { action: 's3:ListAllMyBuckets', resources: ['*'] };
       const key = rest.join('/');
+      if (!key && req.method === 'POST' && url.searchParams.has('delete')) {
+        const keys = [...(raw?.toString('utf8') ?? '').matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => unescapeXml(m[1]));
+        return { action: 's3:DeleteObject', resources: keys.length ? keys.map((k) => `arn:aws:s3:::${bucket}/${k}`) : [`arn:aws:s3:::${bucket}/*`] };
+      }
       if (!key) {
         const action = req.method === 'GET' || req.method === 'HEAD' ? 's3:ListBucket' : req.method === 'PUT' ? 's3:CreateBucket' : req.method === 'DELETE' ? 's3:DeleteBucket' : 's3:PutObject';
         return { action, resources: [`arn:aws:s3:::${bucket}`] };

@@ -138,7 +138,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       req.resume();
       return;
     }
-    const key = accessKeyOf(req);
+    // A browser's CORS preflight carries a presigned URL's query but is not the signed request: AWS answers it from
+    // the bucket's CORS rules without authenticating it, so no IAM check here either.
+    const preflight = req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
+    const key = preflight ? undefined : accessKeyOf(req);
     const identity = key ? identities.get(key) : undefined;
     // The query protocol (SNS) names its operation in the body; IAM needs the resource from the body too.
     const wantBody = (identity && needsBody(service, req.url ?? '/')) || (faults.covers(service) && !req.headers['x-amz-target'] && service === 'sns');

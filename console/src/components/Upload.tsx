@@ -60,7 +60,8 @@ export function Upload({ personId, onDone }: { personId?: string; onDone?: (pers
     const pending = new Set(keys);
     while (pending.size > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 1000));
-      const person = await api.person(id).catch(() => undefined);
+      // A new person exists only once the indexer wrote them: read the list (no 404s) until then.
+      const person = personId ? await api.person(id).catch(() => undefined) : (await api.people().catch(() => undefined))?.people.find((p) => p.personId === id);
       if (!person) continue;
       for (const key of [...pending]) {
         const i = keys.indexOf(key);
