@@ -3,52 +3,56 @@
  * services behind one endpoint, creates every resource of the compiled template, runs the bundled
  * functions in their own processes and wires their events (S3 notifications, Kinesis event source
  * mappings, HTTP API routes, SNS subscriptions) from the same template.
+ *
+ * `startLocalStack` is the sequence; each step's work is in a module of its own: the endpoint
+ * (endpoint.ts), the resources (provisioners/, one per CloudFormation type), the functions' IAM identities
+ * (identities.ts), their event sources (event-sources.ts), the HTTP API (routes.ts) and stack.json
+ * (stack-info.ts).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, waitUntilTableExists, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
-import { CreateStreamCommand as CreateVideoStreamCommand, DescribeStreamCommand as DescribeVideoStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import { KinesisVideoArchivedMediaClient } from '@aws-sdk/client-kinesis-video-archived-media';
-import { CreateCollectionCommand, CreateStreamProcessorCommand, RekognitionClient } from '@aws-sdk/client-rekognition';
-import { CreateBucketCommand, S3Client, type CORSRule } from '@aws-sdk/client-s3';
-import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { RekognitionClient } from '@aws-sdk/client-rekognition';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { startKinesisVideoServer } from '../kinesis-video/server';
 import { startRekognitionServer } from '../rekognition/server';
-import { startGateway } from '../gateway/server';
-import { FaultInjector, parseFaults } from '../gateway/faults';
-import { functionAccessKeyId, identitiesFromTemplate, type PolicyStatement } from '../gateway/iam';
-import { UsageMeter } from '../usage/meter';
-import { startSnsServer, type Subscription } from '../sns/server';
+import { functionAccessKeyId } from '../gateway/iam';
+import type { UsageMeter } from '../usage/meter';
+import { startSnsServer } from '../sns/server';
 import { startSqsServer } from '../sqs/server';
+import { apiToken } from './api-token';
 import { assertPortFree, freePort, startDynamoDb, startKinesis, startMailCatcher, startS3, type Running } from './backends';
-import { bucketsBehindDistributions, CONSOLE_PATH, HTTP_API_STANDS_IN_FOR, localBehaviours, TOKEN_STANDS_IN_FOR } from './console-hosting';
-import { endChildren, endLeftovers, releasePidFile, usePidFile } from './lifecycle';
-import { fileLogger, LocalFunction, type FunctionDefinition } from './functions';
-import { startHttpApi, type CorsConfiguration, type HttpRoute } from './http-api';
+import { CONSOLE_PATH } from './console-hosting';
 import { allowConsoleOrigin, buildConsole, consoleSite } from './console-site';
+import { startEndpoint } from './endpoint';
+import { S3EventQueue, s3NotificationRouter, snsDelivery, startEventSourceMappings } from './event-sources';
+import { functionIdentities, videoStreamArns } from './identities';
+import { endChildren, endLeftovers, releasePidFile, usePidFile } from './lifecycle';
+import { fileLogger, LocalFunction } from './functions';
 import { startLambdaApi } from './lambda-api';
 import { managedProcessorRunner } from './self-processor-runner';
-import { KinesisPoller, sqsOnFailureDestination, type KinesisOnFailureRecord } from './kinesis-poller';
 import { packageService } from './package-service';
-import { S3NotificationRouter, type LambdaNotification } from './s3-notifications';
+import { provisionResources } from './provisioners';
+import { apiFunctionArns, startRoutes } from './routes';
+import { stackLog } from './stack-log';
+import { stackInfoOf, writeStackInfo, type StackInfo } from './stack-info';
 import { EvaluatedTemplate, LOCAL_ACCOUNT_ID, LOCAL_REGION, type CfnTemplate } from './template';
-import { extractZip } from './unzip';
-import { startTtlSweeper, type TtlTable } from './ttl-sweeper';
+import { startTtlSweeper } from './ttl-sweeper';
 import { projectRoot } from '../project-root';
+
+export { ENHANCED_FAN_OUT_POLL_MS } from './event-sources';
+export type { ResourceInfo, StackInfo } from './stack-info';
 
 export const LOCAL_STAGE = 'local';
 /** s3rver accepts only this key pair; the other local services accept any, so it is THE local pair. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
-/**
- * How often a mapping that reads through an enhanced fan-out consumer reads its shard: the emulator has no
- * SubscribeToShard, so a read every 100 ms stands for AWS's push (records reach the function ~70 ms after they
- * arrive on average; here ~50 ms plus the read).
- */
-export const ENHANCED_FAN_OUT_POLL_MS = 100;
 
 export interface LocalStackOptions {
   /** Where all state lives (default .facewatch under the project root). */
@@ -75,35 +79,6 @@ export interface LocalStackOptions {
   transformTemplate?: (template: CfnTemplate) => void;
 }
 
-export interface ResourceInfo {
-  type: string;
-  ref: string;
-  attributes: Record<string, string>;
-}
-
-export interface StackInfo {
-  service: string;
-  stage: string;
-  region: string;
-  accountId: string;
-  endpoint: string;
-  apiUrl: string;
-  /** The operator console: open it with `#token=<API token>` (what `npm start` prints). */
-  consoleUrl: string;
-  mailUrl: string;
-  dataDir: string;
-  tokenFile: string;
-  credentials: { accessKeyId: string; secretAccessKey: string; region: string; hint: string };
-  resources: Record<string, ResourceInfo>;
-  functions: Record<string, { name: string; arn: string; handler: string; timeoutSeconds: number; memoryMb: number }>;
-  routes: { routeKey: string; function: string }[];
-  /** `consumer`: the enhanced fan-out consumer the mapping reads through, when it does. */
-  eventSources: { function: string; stream: string; consumer?: string; settings: Record<string, unknown>; onFailure?: string }[];
-  notifications: { bucket: string; event: string; prefix?: string; suffix?: string; function: string }[];
-  subscriptions: { topic: string; protocol: string; endpoint: string }[];
-  startedAt: string;
-}
-
 export interface LocalStack {
   endpoint: string;
   apiUrl: string;
@@ -120,54 +95,6 @@ export interface LocalStack {
   usage: UsageMeter;
   stop(): Promise<void>;
 }
-
-/** Resource types with no local behaviour: permissions, logs, versions, alarms, deployment plumbing. */
-const NO_LOCAL_MEANING = new Set([
-  'AWS::IAM::Role',
-  'AWS::IAM::Policy',
-  'AWS::IAM::ManagedPolicy',
-  'AWS::Logs::LogGroup',
-  'AWS::Logs::SubscriptionFilter',
-  'AWS::Lambda::Version',
-  'AWS::Lambda::Permission',
-  'AWS::Lambda::Alias',
-  'AWS::S3::BucketPolicy',
-  'AWS::SNS::TopicPolicy',
-  'AWS::SQS::QueuePolicy',
-  'AWS::CloudWatch::Alarm',
-  'AWS::CloudWatch::Dashboard',
-  'AWS::ApiGatewayV2::Stage',
-  'AWS::ApiGatewayV2::Deployment',
-  'AWS::KMS::Key',
-  'AWS::KMS::Alias',
-  // Schedules (checkProcessors every 5 minutes) are not run locally: nothing there alarms.
-  'AWS::Events::Rule',
-  // The console's sign-in (the API token stands in) and its distribution's plumbing (the HTTP API is the origin).
-  ...TOKEN_STANDS_IN_FOR,
-  ...HTTP_API_STANDS_IN_FOR,
-]);
-
-
-/** The API token: random on first start, kept in <dataDir>/api-token (owner-only), its SHA-256 given to the API. */
-function apiToken(dataDir: string): { token: string; file: string } {
-  const file = path.join(dataDir, 'api-token');
-  if (fs.existsSync(file)) {
-    const token = fs.readFileSync(file, 'utf8').trim();
-    if (token) {
-      fs.chmodSync(file, 0o600);
-      return { token, file };
-    }
-  }
-  const token = randomBytes(32).toString('base64url');
-  fs.writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  return { token, file };
-}
-
-const strings = (record: Record<string, unknown> | undefined) =>
-  Object.fromEntries(Object.entries(record ?? {}).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
-
-const isAlreadyThere = (error: unknown) =>
-  /AlreadyExists|AlreadyOwned|ResourceInUse|QueueNameExists/.test((error as { name?: string })?.name ?? '');
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const root = options.root ?? projectRoot();
@@ -189,21 +116,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   if (options.reset) fs.rmSync(dataDir, { recursive: true, force: true });
   fs.mkdirSync(path.join(dataDir, 'logs'), { recursive: true });
   usePidFile(dataDir);
-  const stackLog = fs.createWriteStream(path.join(dataDir, 'logs', 'stack.log'), { flags: 'a' });
-  const debug = (line: string) => {
-    stackLog.write(`${new Date().toISOString()} ${line}\n`);
-    if (options.verbose) print(`· ${line}`);
-  };
-  const info = (line: string) => {
-    stackLog.write(`${new Date().toISOString()} ${line}\n`);
-    if (!options.quiet) print(line);
-  };
-  const warn = (line: string) => {
-    stackLog.write(`${new Date().toISOString()} WARN ${line}\n`);
-    print(`! ${line}`);
-  };
+  const log = stackLog(path.join(dataDir, 'logs', 'stack.log'), { print, quiet: options.quiet, verbose: options.verbose });
+  const { debug, info, warn } = log;
 
   const closers: (() => Promise<unknown> | unknown)[] = [];
+  const own = (close: () => Promise<unknown> | unknown) => void closers.push(close);
   const stopAll = async () => {
     for (const close of closers.splice(0).reverse()) {
       try {
@@ -215,7 +132,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // Whatever child is still running (a function mid-invocation, a slow mail catcher) is ended now.
     await endChildren();
     releasePidFile();
-    await new Promise((r) => stackLog.end(r));
+    await log.close();
   };
 
   try {
@@ -227,38 +144,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const packaging = packageService({ root, buildDir: path.join(dataDir, 'build'), stage: LOCAL_STAGE, region, params: options.params, log: debug });
 
     // 2. The single endpoint first, so every service can be told its public URL.
-    const usage = new UsageMeter();
-    // FACEWATCH_FAULTS: faults to inject from the start (local/gateway/faults.ts); /_facewatch/faults changes them.
-    let faultRules;
-    try {
-      faultRules = parseFaults(process.env.FACEWATCH_FAULTS);
-    } catch (error) {
-      throw new Error(`FACEWATCH_FAULTS: ${(error as Error).message}`);
-    }
-    const gateway = await startGateway({
-      port: gatewayPort,
-      host: endpointHost,
-      services: {},
-      onError: (e) => debug(`gateway: ${String(e)}`),
-      onDenied: (d) => warn(`IAM denied ${d.action} on ${d.resource} to ${d.principalArn} (its role in the template does not allow it)`),
-      observe: usage.observe,
-      observedBodies: usage.bodies,
-      faults: new FaultInjector(faultRules),
-    });
-    if (faultRules.length) warn(`injecting faults (FACEWATCH_FAULTS): ${JSON.stringify(faultRules)}`);
-    closers.push(() => gateway.close());
+    const { gateway, usage } = await startEndpoint({ port: gatewayPort, host: endpointHost, debug, warn });
+    own(() => gateway.close());
     const endpoint = gateway.url;
 
-    let notificationRouter: S3NotificationRouter | undefined;
-    const pendingS3Events: unknown[] = [];
-    const onS3Event = (event: unknown) => {
-      if (notificationRouter) dispatchS3Event(notificationRouter, event);
-      else pendingS3Events.push(event);
-    };
-
+    // S3 events wait here until the functions and their notifications exist (step 6).
+    const s3Events = new S3EventQueue();
     const functionsByArn = new Map<string, LocalFunction>();
+    const functionByArn = (arn: string) => functionsByArn.get(arn);
     const [s3, dynamodb, kinesis, mail, sqsServer, kinesisVideo] = await Promise.all([
-      startS3(path.join(dataDir, 's3'), onS3Event),
+      startS3(path.join(dataDir, 's3'), s3Events.onEvent),
       startDynamoDb(path.join(dataDir, 'dynamodb')),
       startKinesis(path.join(dataDir, 'kinesis')),
       startMailCatcher(root, path.join(dataDir, 'mail'), mailPort, warn),
@@ -286,14 +181,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       smtp: mail.smtp,
       onSms: (phone, message) => info(`[sms → ${phone}] ${message}`),
       onError: (e) => warn(`sns delivery: ${e instanceof Error ? e.message : String(e)}`),
-      deliver: (subscription, body) => deliverSubscription(subscription, body),
+      deliver: snsDelivery(sqsClient, functionByArn),
     });
-    closers.push(() => sns.close());
+    own(() => sns.close());
 
     // The face models load in the background (packaging, resources and the first requests overlap with it);
     // a face request that comes first waits for them.
     const rekognition = await startRekognitionServer({ dataDir: path.join(dataDir, 'rekognition'), s3Endpoint: s3.url, region, host: endpointHost, warmUp: false });
-    closers.push(() => rekognition.close());
+    own(() => rekognition.close());
     const modelsLoading = Date.now();
     rekognition.service.warmUp().then(
       () => debug(`face models loaded in ${Date.now() - modelsLoading} ms`),
@@ -304,22 +199,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       gateway.setService(name, backend.url);
     }
     debug(`services up in ${Date.now() - started} ms: ${[s3, dynamodb, kinesis, sns, sqsServer, rekognition, kinesisVideo].map((r) => r.url).join(' ')}`);
-
-    async function deliverSubscription(subscription: Subscription, body: string): Promise<void> {
-      if (subscription.protocol === 'sqs') {
-        const queueName = subscription.endpoint.split(':').pop()!;
-        const { QueueUrl } = await sqsClient.send(new GetQueueUrlCommand({ QueueName: queueName }));
-        await sqsClient.send(new SendMessageCommand({ QueueUrl, MessageBody: body }));
-      } else if (subscription.protocol === 'lambda') {
-        const fn = functionsByArn.get(subscription.endpoint);
-        if (!fn) throw new Error(`SNS subscription ${subscription.arn} names ${subscription.endpoint}, which is not a function of the stack`);
-        void fn.invoke({
-          Records: [{ EventSource: 'aws:sns', EventVersion: '1.0', EventSubscriptionArn: subscription.arn, Sns: JSON.parse(body) }],
-        });
-      } else {
-        throw new Error(`protocol ${subscription.protocol} is not delivered by the local stack`);
-      }
-    }
 
     const packaged = await packaging;
     debug(`${packaged.cached ? 'reused the package' : 'packaged'} in ${packaged.buildDir}`);
@@ -350,248 +229,32 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }),
     );
 
-    const ttlTables: TtlTable[] = [];
-    const definitions: FunctionDefinition[] = [];
-    const notificationsByBucket = new Map<string, LambdaNotification[]>();
-    const corsByBucket = new Map<string, CORSRule[]>();
-    const mappings: string[] = [];
-    /** Function name → destination ARN of its failed asynchronous events (AWS::Lambda::EventInvokeConfig). */
-    const asyncFailureDestinations = new Map<string, string>();
-    const apiParts = { apis: [] as string[], routes: [] as string[], integrations: new Map<string, string>() };
-    const stackInfoResources: Record<string, ResourceInfo> = {};
-    // The HTTP API's port is needed before it listens: the distribution and CONSOLE_URL name it.
+    // The HTTP API's port is needed before it listens: the console's distribution and CONSOLE_URL name it.
     const apiListenPort = apiPort || (await freePort());
     const localApiUrl = `http://${endpointHost}:${apiListenPort}`;
-    const consoleBuckets = bucketsBehindDistributions(template);
     const functionsDir = path.join(dataDir, 'functions');
     fs.rmSync(functionsDir, { recursive: true, force: true });
-
-    for (const id of cfn.order) {
-      const resource = cfn.resource(id);
-      if (!cfn.isIncluded(id)) {
-        debug(`${id} (${resource.Type}): condition ${resource.Condition} is false, not created`);
-        continue;
-      }
-      if (NO_LOCAL_MEANING.has(resource.Type) || id === 'ServerlessDeploymentBucket') {
-        debug(`${id} (${resource.Type}): no local meaning, skipped`);
-        continue;
-      }
-      if (consoleBuckets.has(id)) {
-        debug(`${id} (${resource.Type}): a CloudFront origin; locally the HTTP API serves its files from console/dist, not created`);
-        continue;
-      }
-      const props = cfn.properties(id);
-      const attrs = cfn.attributesOf(id);
-      switch (resource.Type) {
-        case 'AWS::S3::Bucket': {
-          await s3Client.send(new CreateBucketCommand({ Bucket: attrs.ref })).catch((e) => {
-            if (!isAlreadyThere(e)) throw e;
-          });
-          const configs = ((props.NotificationConfiguration as Record<string, unknown> | undefined)?.LambdaConfigurations ?? []) as Record<string, unknown>[];
-          const notifications = configs.map((c, i) => {
-            const rules = ((c.Filter as { S3Key?: { Rules?: { Name: string; Value: string }[] } })?.S3Key?.Rules ?? []) as { Name: string; Value: string }[];
-            return {
-              event: String(c.Event),
-              functionArn: String(c.Function),
-              prefix: rules.find((r) => r.Name.toLowerCase() === 'prefix')?.Value,
-              suffix: rules.find((r) => r.Name.toLowerCase() === 'suffix')?.Value,
-              configurationId: createHash('sha1').update(`${id}:${i}`).digest('base64').slice(0, 20),
-            };
-          });
-          for (const other of ['QueueConfigurations', 'TopicConfigurations', 'EventBridgeConfiguration']) {
-            if ((props.NotificationConfiguration as Record<string, unknown> | undefined)?.[other]) warn(`${id}: ${other} is not wired locally`);
-          }
-          if (notifications.length) notificationsByBucket.set(attrs.ref, notifications);
-          const corsRules = (props.CorsConfiguration as { CorsRules?: CORSRule[] } | undefined)?.CorsRules;
-          if (corsRules?.length) corsByBucket.set(attrs.ref, corsRules);
-          break;
-        }
-        case 'AWS::DynamoDB::Table': {
-          const exists = await dynamoClient.send(new DescribeTableCommand({ TableName: attrs.ref })).then(
-            () => true,
-            (e) => {
-              if ((e as Error).name === 'ResourceNotFoundException') return false;
-              throw e;
-            },
-          );
-          if (!exists) {
-            const input: CreateTableCommandInput = {
-              TableName: attrs.ref,
-              AttributeDefinitions: props.AttributeDefinitions as CreateTableCommandInput['AttributeDefinitions'],
-              KeySchema: props.KeySchema as CreateTableCommandInput['KeySchema'],
-              BillingMode: (props.BillingMode as CreateTableCommandInput['BillingMode']) ?? 'PROVISIONED',
-            };
-            const provisioned = input.BillingMode === 'PROVISIONED';
-            const throughput = (p: unknown) => (provisioned ? ((p as CreateTableCommandInput['ProvisionedThroughput']) ?? { ReadCapacityUnits: 5, WriteCapacityUnits: 5 }) : undefined);
-            if (provisioned) input.ProvisionedThroughput = throughput(props.ProvisionedThroughput);
-            const indexes = (list: unknown) =>
-              (list as Record<string, unknown>[] | undefined)?.map((index) => ({
-                IndexName: index.IndexName as string,
-                KeySchema: index.KeySchema as CreateTableCommandInput['KeySchema'],
-                Projection: index.Projection as object,
-                ...(provisioned ? { ProvisionedThroughput: throughput(index.ProvisionedThroughput) } : {}),
-              }));
-            if (props.GlobalSecondaryIndexes) input.GlobalSecondaryIndexes = indexes(props.GlobalSecondaryIndexes);
-            if (props.LocalSecondaryIndexes) input.LocalSecondaryIndexes = indexes(props.LocalSecondaryIndexes)?.map(({ IndexName, KeySchema, Projection }) => ({ IndexName, KeySchema, Projection }));
-            if (props.StreamSpecification) input.StreamSpecification = { StreamEnabled: true, ...(props.StreamSpecification as object) };
-            await dynamoClient.send(new CreateTableCommand(input));
-            await waitUntilTableExists({ client: dynamoClient, maxWaitTime: 30, minDelay: 1 }, { TableName: attrs.ref });
-          }
-          const ttl = props.TimeToLiveSpecification as { AttributeName?: string; Enabled?: boolean } | undefined;
-          if (ttl?.Enabled && ttl.AttributeName) {
-            ttlTables.push({ tableName: attrs.ref, attributeName: ttl.AttributeName, keyNames: (props.KeySchema as { AttributeName: string }[]).map((k) => k.AttributeName) });
-          }
-          break;
-        }
-        case 'AWS::Kinesis::Stream': {
-          await kinesisClient.send(new CreateStreamCommand({ StreamName: attrs.ref, ShardCount: Number(props.ShardCount ?? 1) })).catch((e) => {
-            if (!isAlreadyThere(e)) throw e;
-          });
-          for (let i = 0; i < 100; i++) {
-            const { StreamDescriptionSummary } = await kinesisClient.send(new DescribeStreamSummaryCommand({ StreamName: attrs.ref }));
-            if (StreamDescriptionSummary?.StreamStatus === 'ACTIVE') break;
-            await new Promise((r) => setTimeout(r, 100));
-          }
-          break;
-        }
-        case 'AWS::Kinesis::StreamConsumer':
-          // An enhanced fan-out consumer: nothing to create in the Kinesis emulator (it has no consumers); a
-          // mapping reading through it gets push-like delivery from its poller (step 5).
-          break;
-        case 'AWS::KinesisVideo::Stream': {
-          await videoClient
-            .send(
-              new CreateVideoStreamCommand({
-                StreamName: attrs.ref,
-                DataRetentionInHours: props.DataRetentionInHours as number | undefined,
-                MediaType: props.MediaType as string | undefined,
-                Tags: Object.fromEntries(((props.Tags as { Key: string; Value: string }[]) ?? []).map((t) => [t.Key, t.Value])),
-              }),
-            )
-            .catch((e) => {
-              if (!isAlreadyThere(e)) throw e;
-            });
-          const { StreamInfo } = await videoClient.send(new DescribeVideoStreamCommand({ StreamName: attrs.ref }));
-          if (StreamInfo?.StreamARN) cfn.setAttributes(id, { attributes: { Arn: StreamInfo.StreamARN } });
-          break;
-        }
-        case 'AWS::SQS::Queue': {
-          const attributeNames = ['DelaySeconds', 'MaximumMessageSize', 'MessageRetentionPeriod', 'ReceiveMessageWaitTimeSeconds', 'VisibilityTimeout', 'RedrivePolicy', 'FifoQueue'];
-          const attributes = strings(Object.fromEntries(attributeNames.filter((n) => props[n] !== undefined).map((n) => [n, props[n]])));
-          const { QueueUrl } = await sqsClient.send(new CreateQueueCommand({ QueueName: attrs.ref.split('/').pop(), Attributes: attributes }));
-          cfn.setAttributes(id, { ref: QueueUrl!, attributes: { QueueUrl: QueueUrl! } });
-          break;
-        }
-        case 'AWS::SNS::Topic': {
-          const attributes = strings(Object.fromEntries(['DisplayName', 'KmsMasterKeyId', 'FifoTopic'].filter((n) => props[n] !== undefined).map((n) => [n, props[n]])));
-          await snsClient.send(new CreateTopicCommand({ Name: attrs.attributes.TopicName, Attributes: attributes }));
-          break;
-        }
-        case 'AWS::SNS::Subscription': {
-          const { SubscriptionArn } = await snsClient.send(
-            new SubscribeCommand({
-              TopicArn: String(props.TopicArn),
-              Protocol: String(props.Protocol),
-              Endpoint: String(props.Endpoint),
-              Attributes: strings({ ...(props.FilterPolicy ? { FilterPolicy: props.FilterPolicy } : {}), ...(props.FilterPolicyScope ? { FilterPolicyScope: props.FilterPolicyScope } : {}), ...(props.RawMessageDelivery !== undefined ? { RawMessageDelivery: props.RawMessageDelivery } : {}) }),
-              ReturnSubscriptionArn: true,
-            }),
-          );
-          if (SubscriptionArn) cfn.setAttributes(id, { ref: SubscriptionArn });
-          break;
-        }
-        case 'AWS::Rekognition::Collection':
-          await rekognitionClient.send(new CreateCollectionCommand({ CollectionId: attrs.ref })).catch((e) => {
-            if (!isAlreadyThere(e)) throw e;
-          });
-          break;
-        case 'AWS::Rekognition::StreamProcessor': {
-          const faceSearch = props.FaceSearchSettings as { CollectionId: string; FaceMatchThreshold?: number } | undefined;
-          await rekognitionClient
-            .send(
-              new CreateStreamProcessorCommand({
-                Name: attrs.ref,
-                Input: { KinesisVideoStream: { Arn: (props.KinesisVideoStream as { Arn: string }).Arn } },
-                Output: { KinesisDataStream: { Arn: (props.KinesisDataStream as { Arn: string }).Arn } },
-                RoleArn: String(props.RoleArn),
-                Settings: faceSearch ? { FaceSearch: faceSearch } : undefined,
-                Tags: Object.fromEntries(((props.Tags as { Key: string; Value: string }[]) ?? []).map((t) => [t.Key, t.Value])),
-              }),
-            )
-            .catch((e) => {
-              if (!isAlreadyThere(e)) throw e;
-            });
-          break;
-        }
-        case 'AWS::Lambda::Function': {
-          const code = props.Code as { S3Key?: string; ZipFile?: string };
-          const codeDir = path.join(functionsDir, attrs.ref);
-          if (code.S3Key) {
-            const zip = path.join(packaged.buildDir, path.basename(code.S3Key));
-            if (!fs.existsSync(zip)) throw new Error(`${id}: its bundle ${zip} is missing from the package`);
-            extractZip(zip, codeDir);
-          } else if (code.ZipFile) {
-            fs.mkdirSync(codeDir, { recursive: true });
-            fs.writeFileSync(path.join(codeDir, 'index.js'), code.ZipFile);
-          }
-          definitions.push({
-            logicalId: id,
-            name: attrs.ref,
-            arn: attrs.attributes.Arn,
-            handler: String(props.Handler),
-            timeoutSeconds: Number(props.Timeout ?? 3),
-            memoryMb: Number(props.MemorySize ?? 128),
-            environment: strings((props.Environment as { Variables?: Record<string, unknown> })?.Variables),
-            codeDir,
-          });
-          break;
-        }
-        case 'AWS::Lambda::EventSourceMapping':
-          mappings.push(id);
-          break;
-        case 'AWS::Lambda::EventInvokeConfig': {
-          // Where a function's failed asynchronous events go (S3 notifications, after Lambda's two retries).
-          const onFailure = (props.DestinationConfig as { OnFailure?: { Destination?: string } } | undefined)?.OnFailure?.Destination;
-          if (onFailure) asyncFailureDestinations.set(String(props.FunctionName), onFailure);
-          break;
-        }
-        case 'AWS::ApiGatewayV2::Api':
-          apiParts.apis.push(id);
-          break;
-        case 'AWS::ApiGatewayV2::Integration':
-          apiParts.integrations.set(attrs.ref, id);
-          break;
-        case 'AWS::ApiGatewayV2::Route':
-          apiParts.routes.push(id);
-          break;
-        case 'AWS::ApiGatewayV2::Authorizer':
-          // The JWT authorizer of the console's /api twins: locally the handlers' bearer-token check stands in for it.
-          debug(`${id}: ${props.AuthorizerType} authorizer; locally the API token stands in for its tokens`);
-          break;
-        case 'AWS::CloudFront::Distribution':
-          // One origin for the page and its API on AWS; locally the HTTP API server is that origin.
-          cfn.setAttributes(id, { attributes: { DomainName: `${endpointHost}:${apiListenPort}` } });
-          for (const line of localBehaviours(resource.Properties?.DistributionConfig as object, template, localApiUrl)) debug(`${id}: ${line}`);
-          break;
-        default:
-          warn(`${id} (${resource.Type}): the local stack does not emulate this resource type; skipped`);
-          continue;
-      }
-      const after = cfn.attributesOf(id);
-      stackInfoResources[id] = { type: resource.Type, ref: after.ref, attributes: after.attributes };
-    }
+    const provisioned = await provisionResources(cfn, {
+      clients: { s3: s3Client, dynamodb: dynamoClient, kinesis: kinesisClient, kinesisVideo: videoClient, sqs: sqsClient, sns: snsClient, rekognition: rekognitionClient },
+      buildDir: packaged.buildDir,
+      functionsDir,
+      warn,
+      debug,
+      localApiUrl,
+    });
+    const { definitions, apiParts } = provisioned;
 
     // DynamoDB TTL (dynalite has none): expired items removed every ~30 s, straight at dynalite (no injected faults).
-    if (ttlTables.length) {
-      const sweeper = startTtlSweeper(new DynamoDBClient({ ...clientConfig, endpoint: dynamodb.url }), ttlTables, debug);
-      closers.push(() => sweeper.stop());
+    if (provisioned.ttlTables.length) {
+      const sweeper = startTtlSweeper(new DynamoDBClient({ ...clientConfig, endpoint: dynamodb.url }), provisioned.ttlTables, debug);
+      own(() => sweeper.stop());
     }
 
     // 4. Functions, each in its own process; the API's functions get the hash of the local API token.
     const { token, file: tokenFile } = apiToken(dataDir);
-    const apiFunctionArns = new Set(apiParts.routes.map((r) => integrationOf(r)?.functionArn).filter(Boolean) as string[]);
+    const apiFunctions = apiFunctionArns(cfn, apiParts);
     const logger = fileLogger(path.join(dataDir, 'logs'), options.quiet ? undefined : print);
-    closers.push(() => logger.close());
+    own(() => logger.close());
     const baseEnvironment = {
       AWS_REGION: region,
       AWS_DEFAULT_REGION: region,
@@ -600,214 +263,82 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_ENDPOINT_URL: endpoint,
     };
     // IAM: each function signs with a key of its own; the endpoint checks its requests against its role's policy.
-    const roleLogicalIdOf = (functionId: string) => {
-      const role = template.Resources[functionId]?.Properties?.Role as { 'Fn::GetAtt'?: [string, string] } | undefined;
-      return Array.isArray(role?.['Fn::GetAtt']) ? role['Fn::GetAtt'][0] : undefined;
-    };
-    const identities = identitiesFromTemplate(
-      definitions.map((d) => ({ name: d.name, roleLogicalId: roleLogicalIdOf(d.logicalId) })),
-      (roleId) => {
-        if (!template.Resources[roleId]) return undefined;
-        const props = cfn.properties(roleId) as { RoleName?: string; Policies?: { PolicyDocument?: { Statement?: PolicyStatement[] | PolicyStatement } }[] };
-        const statements = (props.Policies ?? []).flatMap((p) => {
-          const st = p.PolicyDocument?.Statement;
-          return st ? (Array.isArray(st) ? st : [st]) : [];
-        });
-        return { roleName: String(props.RoleName ?? roleId), statements };
-      },
-      LOCAL_ACCOUNT_ID,
-    );
-    const videoStreamArns = new Map(
-      Object.values(stackInfoResources)
-        .filter((r) => r.type === 'AWS::KinesisVideo::Stream' && r.attributes.Arn)
-        .map((r) => [r.ref, r.attributes.Arn]),
-    );
-    gateway.setIdentities(identities, { region, accountId: LOCAL_ACCOUNT_ID, videoStreamArn: (name) => videoStreamArns.get(name) });
+    const streamArns = videoStreamArns(provisioned.resources);
+    gateway.setIdentities(functionIdentities(cfn, definitions), { region, accountId: LOCAL_ACCOUNT_ID, videoStreamArn: (name) => streamArns.get(name) });
     const functions = new Map<string, LocalFunction>();
     for (const definition of definitions) {
-      if (apiFunctionArns.has(definition.arn)) definition.environment.API_TOKEN_SHA256 = createHash('sha256').update(token).digest('hex');
+      if (apiFunctions.has(definition.arn)) definition.environment.API_TOKEN_SHA256 = createHash('sha256').update(token).digest('hex');
       // Links into the console (alert emails) point at the local page, not at a distribution.
       if (definition.environment.CONSOLE_URL !== undefined) definition.environment.CONSOLE_URL = `${localApiUrl}${CONSOLE_PATH}`;
       const fn = new LocalFunction(definition, { ...baseEnvironment, AWS_ACCESS_KEY_ID: functionAccessKeyId(definition.name) }, logger);
       functions.set(definition.logicalId, fn);
       functionsByArn.set(definition.arn, fn);
-      closers.push(() => fn.stop());
+      own(() => fn.stop());
     }
     const lambdaApi = await startLambdaApi({ host: endpointHost, functions: () => [...functions.values()], log: warn });
-    closers.push(() => lambdaApi.close());
+    own(() => lambdaApi.close());
     gateway.setService('lambda', lambdaApi.url);
     const functionOf = (nameOrArn: string) =>
       functionsByArn.get(nameOrArn) ?? [...functions.values()].find((f) => f.definition.name === nameOrArn || f.definition.logicalId === nameOrArn);
 
     // 5. Kinesis event source mappings → pollers with the declared settings.
-    const eventSources: StackInfo['eventSources'] = [];
-    for (const id of mappings) {
-      const p = cfn.properties(id);
-      const fn = functionOf(String(p.FunctionName));
-      const mappedArn = String(p.EventSourceArn);
-      // Through an enhanced fan-out consumer (<stream ARN>/consumer/<name>:<time>): AWS pushes each record to the
-      // function about 70 ms after it arrives, where a shared-throughput mapping polls the shard once a second.
-      const consumer = /^(arn:[^:]+:kinesis:[^:]+:[^:]+:stream\/[^/]+)\/consumer\//.exec(mappedArn);
-      const source = consumer ? consumer[1] : mappedArn;
-      if (!fn) {
-        warn(`${id}: function ${p.FunctionName} is not a function of the stack; skipped`);
-        continue;
-      }
-      if (!source.includes(':kinesis:')) {
-        warn(`${id}: event source ${source} is not a Kinesis stream; only Kinesis mappings are wired locally`);
-        continue;
-      }
-      if (p.Enabled === false) {
-        debug(`${id}: disabled`);
-        continue;
-      }
-      const settings = {
-        batchSize: p.BatchSize as number | undefined,
-        maximumBatchingWindow: p.MaximumBatchingWindowInSeconds as number | undefined,
-        startingPosition: p.StartingPosition as 'LATEST' | 'TRIM_HORIZON' | 'AT_TIMESTAMP' | undefined,
-        startingPositionTimestamp: p.StartingPositionTimestamp as number | undefined,
-        maximumRetryAttempts: p.MaximumRetryAttempts as number | undefined,
-        maximumRecordAgeInSeconds: p.MaximumRecordAgeInSeconds as number | undefined,
-        bisectBatchOnFunctionError: p.BisectBatchOnFunctionError as boolean | undefined,
-        functionResponseType: ((p.FunctionResponseTypes as string[] | undefined) ?? []).includes('ReportBatchItemFailures') ? ('ReportBatchItemFailures' as const) : undefined,
-      };
-      if (p.ParallelizationFactor && p.ParallelizationFactor !== 1) warn(`${id}: ParallelizationFactor ${p.ParallelizationFactor} is not modelled locally (1 batch per shard at a time)`);
-      const onFailureArn = (p.DestinationConfig as { OnFailure?: { Destination?: string } } | undefined)?.OnFailure?.Destination;
-      let onFailure: ((record: KinesisOnFailureRecord) => Promise<void>) | undefined;
-      if (onFailureArn?.includes(':sqs:')) {
-        const { QueueUrl } = await sqsClient.send(new GetQueueUrlCommand({ QueueName: onFailureArn.split(':').pop() }));
-        onFailure = sqsOnFailureDestination(sqsClient, QueueUrl!);
-      } else if (onFailureArn?.includes(':sns:')) {
-        onFailure = async (record) => {
-          await snsClient.send(new PublishCommand({ TopicArn: onFailureArn, Message: JSON.stringify(record) }));
-        };
-      } else if (onFailureArn) warn(`${id}: on-failure destination ${onFailureArn} is not wired locally`);
-      const discarded = onFailure;
-      const poller = new KinesisPoller({
-        ...settings,
-        client: kinesisClient,
-        streamArn: source,
-        pollIntervalMs: consumer ? ENHANCED_FAN_OUT_POLL_MS : undefined,
-        functionName: fn.definition.name,
-        // Its position per shard survives stops and restarts, as a mapping's does on AWS.
-        checkpointFile: path.join(dataDir, 'event-source-mappings', `${id}.json`),
-        handler: async (event) => {
-          const outcome = await fn.invoke(event);
-          if (outcome.error) throw Object.assign(new Error(`${outcome.error.errorType}: ${outcome.error.errorMessage}`), { name: outcome.error.errorType });
-          return outcome.result;
-        },
-        onFailure: discarded
-          ? async (record) => {
-              warn(`${fn.definition.name} gave up on ${record.KinesisBatchInfo.batchSize} record(s) of ${record.KinesisBatchInfo.shardId} (${record.requestContext.condition}); metadata sent to ${onFailureArn}`);
-              await discarded(record);
-            }
-          : undefined,
-        onInvoke: (invocation) =>
-          debug(`${id}: ${invocation.outcome} for ${invocation.sequenceNumbers.length} record(s) of ${invocation.shardId}${invocation.error ? `: ${String(invocation.error)}` : ''}`),
-      });
-      poller.start();
-      closers.push(() => poller.stop());
-      eventSources.push({
-        function: fn.definition.logicalId,
-        stream: source,
-        ...(consumer ? { consumer: mappedArn } : {}),
-        settings: JSON.parse(JSON.stringify(settings)),
-        ...(onFailureArn ? { onFailure: onFailureArn } : {}),
-      });
-    }
+    const eventSources = await startEventSourceMappings(provisioned.mappings, {
+      cfn,
+      dataDir,
+      clients: { kinesis: kinesisClient, sqs: sqsClient, sns: snsClient },
+      functionOf,
+      own,
+      warn,
+      debug,
+    });
 
     // 6. S3 notifications → functions (events that arrived while starting are delivered now).
-    const asyncFailureQueues = new Map<string, string>();
-    for (const [functionName, destination] of asyncFailureDestinations) {
-      if (!destination.includes(':sqs:')) {
-        warn(`${functionName}: on-failure destination ${destination} is not wired locally (only SQS queues are)`);
-        continue;
-      }
-      const { QueueUrl } = await sqsClient.send(new GetQueueUrlCommand({ QueueName: destination.split(':').pop() }));
-      asyncFailureQueues.set(functionName, QueueUrl!);
-    }
-    notificationRouter = new S3NotificationRouter(notificationsByBucket, (arn) => functionsByArn.get(arn), region, warn, undefined, (functionArn) => {
-      const queueUrl = asyncFailureQueues.get(functionArn.split(':').pop()!);
-      return queueUrl ? async (record) => void (await sqsClient.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(record) }))) : undefined;
+    const router = await s3NotificationRouter({
+      notificationsByBucket: provisioned.notificationsByBucket,
+      asyncFailureDestinations: provisioned.asyncFailureDestinations,
+      functionByArn,
+      region,
+      sqs: sqsClient,
+      warn,
     });
-    const router = notificationRouter;
-    for (const event of pendingS3Events.splice(0)) dispatchS3Event(router, event);
+    s3Events.attach(router);
 
     // 7. The HTTP API from the template's routes.
-    function integrationOf(routeId: string): { functionArn: string; timeoutMs?: number; payloadFormatVersion?: string } | undefined {
-      const target = String(cfn.properties(routeId).Target ?? '');
-      const integrationId = apiParts.integrations.get(target.replace(/^integrations\//, ''));
-      if (!integrationId) return undefined;
-      const p = cfn.properties(integrationId);
-      return { functionArn: String(p.IntegrationUri), timeoutMs: p.TimeoutInMillis as number | undefined, payloadFormatVersion: p.PayloadFormatVersion as string | undefined };
-    }
-    const routes: HttpRoute[] = [];
-    const routeInfo: StackInfo['routes'] = [];
-    let authorizedRoutes = 0;
-    for (const id of apiParts.routes) {
-      const p = cfn.properties(id);
-      const integration = integrationOf(id);
-      const fn = integration && functionOf(integration.functionArn);
-      if (!integration || !fn) {
-        warn(`${id}: route ${p.RouteKey} has no Lambda integration of the stack; skipped`);
-        continue;
-      }
-      if (integration.payloadFormatVersion && integration.payloadFormatVersion !== '2.0') warn(`${id}: payload format ${integration.payloadFormatVersion} is served as 2.0 locally`);
-      // On AWS the API's callers sign with IAM (the /api twins: a Cognito token); locally the handlers check the bearer token instead.
-      if (p.AuthorizationType === 'AWS_IAM' || p.AuthorizationType === 'JWT') authorizedRoutes += 1;
-      else if (p.AuthorizationType && p.AuthorizationType !== 'NONE') warn(`${id}: authorization ${p.AuthorizationType} is not enforced locally`);
-      routes.push({ routeKey: String(p.RouteKey), target: fn, timeoutMs: integration.timeoutMs });
-      routeInfo.push({ routeKey: String(p.RouteKey), function: fn.definition.logicalId });
-    }
-    if (authorizedRoutes) debug(`${authorizedRoutes} route(s) use AWS_IAM or JWT authorization: locally the API token (${path.join(dataDir, 'api-token')}) stands in for both`);
-    if (apiParts.apis.length > 1) warn(`the template declares ${apiParts.apis.length} HTTP APIs; their routes are all served on one port`);
-    const cors = apiParts.apis.map((id) => cfn.properties(id).CorsConfiguration as CorsConfiguration | undefined).find(Boolean);
-    // The operator console, where CloudFront serves it on AWS: /console/ beside the API (local/stack/console-site.ts).
+    // The operator console, where CloudFront serves it on AWS: /console/ beside the API (console-site.ts).
     const site = consoleSite({ dir: await buildConsole(root, debug), config: { auth: 'token' }, storageOrigin: endpoint });
-    const api = await startHttpApi({ port: apiListenPort, host: endpointHost, routes, cors, accountId: LOCAL_ACCOUNT_ID, apiId: 'local', log: debug, site }).catch((e) => {
-      if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`Port ${apiListenPort} (HTTP API) is already in use on 127.0.0.1. Stop what uses it, or choose another port with --api-port <port>.`);
-      throw e;
-    });
-    closers.push(() => api.close());
-    for (const [bucket, rules] of corsByBucket) await allowConsoleOrigin(s3Client, bucket, rules, new URL(api.url).origin);
+    const { api, routes } = await startRoutes({ cfn, apiParts, functionOf, port: apiListenPort, host: endpointHost, dataDir, warn, debug, site });
+    own(() => api.close());
+    for (const [bucket, rules] of provisioned.corsByBucket) await allowConsoleOrigin(s3Client, bucket, rules, new URL(api.url).origin);
+    const consoleUrl = `${api.url}${CONSOLE_PATH}`;
 
     // 8. stack.json: what a person or a tool needs to talk to the stack.
-    const stackInfo: StackInfo = {
+    const stackInfo = stackInfoOf({
       service: packaged.serviceName,
       stage: LOCAL_STAGE,
       region,
-      accountId: LOCAL_ACCOUNT_ID,
       endpoint,
       apiUrl: api.url,
-      consoleUrl: `${api.url}/console/`,
+      consoleUrl,
       mailUrl: mail.url,
       dataDir,
       tokenFile,
-      credentials: {
-        ...LOCAL_CREDENTIALS, // not `credentials`: the SDK tags objects it was given with a $source
-        region,
-        hint: `export AWS_ACCESS_KEY_ID=${credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${credentials.secretAccessKey} AWS_REGION=${region} AWS_DEFAULT_REGION=${region} AWS_ENDPOINT_URL=${endpoint}`,
-      },
-      resources: stackInfoResources,
-      functions: Object.fromEntries(
-        definitions.map((d) => [d.logicalId, { name: d.name, arn: d.arn, handler: d.handler, timeoutSeconds: d.timeoutSeconds, memoryMb: d.memoryMb }]),
-      ),
-      routes: routeInfo,
+      credentials: LOCAL_CREDENTIALS,
+      resources: provisioned.resources,
+      definitions,
+      routes,
       eventSources,
-      notifications: [...notificationsByBucket].flatMap(([bucket, list]) =>
-        list.map((n) => ({ bucket, event: n.event, prefix: n.prefix, suffix: n.suffix, function: functionsByArn.get(n.functionArn)?.definition.logicalId ?? n.functionArn })),
-      ),
-      subscriptions: sns.subscriptions().map((s) => ({ topic: s.topicArn, protocol: s.protocol, endpoint: s.endpoint })),
-      startedAt: new Date().toISOString(),
-    };
-    fs.writeFileSync(path.join(dataDir, 'stack.json'), JSON.stringify(stackInfo, null, 2));
+      notificationsByBucket: provisioned.notificationsByBucket,
+      functionByArn,
+      subscriptions: sns.subscriptions(),
+    });
+    writeStackInfo(dataDir, stackInfo);
     debug(`ready in ${Date.now() - started} ms`);
 
     let stopping: Promise<void> | undefined;
     return {
       endpoint,
       apiUrl: api.url,
-      consoleUrl: `${api.url}/console/`,
+      consoleUrl,
       mailUrl: mail.url,
       token,
       stackInfo,
@@ -823,19 +354,5 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   } catch (error) {
     await stopAll();
     throw error;
-  }
-}
-
-/** s3rver's own event → the change it describes (its key is not encoded and its bucket ARN is wrong). */
-function dispatchS3Event(router: S3NotificationRouter, event: unknown): void {
-  for (const record of (event as { Records?: Record<string, any>[] }).Records ?? []) {
-    router.dispatch({
-      bucket: record.s3?.bucket?.name,
-      key: record.s3?.object?.key,
-      eventName: record.eventName,
-      size: record.s3?.object?.size,
-      eTag: record.s3?.object?.eTag,
-      sourceIp: record.requestParameters?.sourceIPAddress,
-    });
   }
 }

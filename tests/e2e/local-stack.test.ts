@@ -99,6 +99,8 @@ describeWithPhotos('local stack: npm start, end to end', () => {
   });
 
   test('the stack describes itself in stack.json and the API refuses calls without the token', async () => {
+    // Given the stack started in beforeAll
+    // Then stack.json names its endpoints and resources, the token file is owner-only
     const written = JSON.parse(fs.readFileSync(path.join(dataDir, 'stack.json'), 'utf8'));
     expect(written.endpoint).toBe(stack.endpoint);
     expect(written.apiUrl).toBe(stack.apiUrl);
@@ -106,22 +108,27 @@ describeWithPhotos('local stack: npm start, end to end', () => {
       expect.arrayContaining(['AWS::S3::Bucket', 'AWS::DynamoDB::Table', 'AWS::Kinesis::Stream', 'AWS::SNS::Topic', 'AWS::Rekognition::Collection']),
     );
     expect(fs.statSync(path.join(dataDir, 'api-token')).mode & 0o777).toBe(0o600);
+    // And the consumer's mapping reads the data stream through its enhanced fan-out consumer, as declared
     // The consumer's mapping reads the data stream through its enhanced fan-out consumer, as declared.
     const stream = resourceRef(stack, 'AWS::Kinesis::Stream');
     const consumer = resourceRef(stack, 'AWS::Kinesis::StreamConsumer');
     expect(consumer.attributes.StreamARN).toBe(stream.attributes.Arn);
     expect(written.eventSources).toEqual([expect.objectContaining({ function: 'ConsumeFaceSearchLambdaFunction', stream: stream.attributes.Arn, consumer: consumer.ref })]);
 
+    // When the API is called without the token, then it answers 401
     const anonymous = await api('/people', '');
     expect(anonymous.status).toBe(401);
   });
 
   test('a face photo uploaded to faces/<person>/ registers the person', async () => {
+    // Given a photo of a person
     const bucket = resourceRef(stack, 'AWS::S3::Bucket').ref;
     const photo = fs.readFileSync(path.join(photoDir!, 'Tom_Cruise_avp_2014_4.jpg'));
 
+    // When it is uploaded under faces/<person>/
     await clients(stack).s3.send(new PutObjectCommand({ Bucket: bucket, Key: `faces/${PERSON_FOLDER}/portrait.jpg`, Body: photo, ContentType: 'image/jpeg' }));
 
+    // Then GET /people lists the person with one face, and the face is in the collection under the person's id
     const person = await eventually('the person in GET /people', async () => {
       const { status, body } = await api('/people');
       expect(status).toBe(200);
@@ -137,17 +144,21 @@ describeWithPhotos('local stack: npm start, end to end', () => {
   });
 
   test('a face-search record of the person becomes a sighting and exactly one alert', async () => {
+    // Given no alert yet
     expect(outbox()).toHaveLength(0);
 
+    // When a face-search record of the person arrives on the data stream
     firstRecord = frameWithPerson('1001');
     await putRecord(firstRecord);
 
+    // Then it becomes one sighting on the front door
     const sightings = await eventually('a sighting in GET /sightings', async () => {
       const list = await sightingsOf(personId);
       return list.length ? list : undefined;
     });
     expect(sightings).toHaveLength(1);
     expect(sightings[0].camera).toBe('front-door');
+    // And exactly one alert is published, delivered by email and sms
     const alerts = await eventually('an alert in the outbox', async () => (outbox().length ? outbox() : undefined));
     expect(alerts).toHaveLength(1);
     const alert = JSON.parse(fs.readFileSync(path.join(dataDir, 'outbox', alerts[0]), 'utf8'));
@@ -157,6 +168,7 @@ describeWithPhotos('local stack: npm start, end to end', () => {
       ['email', 'delivered'],
       ['sms', 'delivered'],
     ]);
+    // And the mail catcher has its email, naming the person
     const mails = await eventually('the email in the mail catcher', async () => {
       const list = (await (await fetch(`${stack.mailUrl}/api/email`)).json()) as { subject: string; text: string }[];
       return list.length ? list : undefined;
@@ -187,8 +199,10 @@ describeWithPhotos('local stack: npm start, end to end', () => {
   });
 
   test('the same record delivered again adds no sighting and no alert', async () => {
+    // Given the alerts so far
     const before = outbox();
 
+    // When the first record is delivered again, followed by a record of an unknown face
     await putRecord(firstRecord);
     // A later frame with an unknown face marks that the duplicate has been consumed (records stay in order).
     await putRecord(
@@ -199,14 +213,17 @@ describeWithPhotos('local stack: npm start, end to end', () => {
       return unknown?.length ? unknown : undefined;
     });
 
+    // Then the person still has one sighting and no alert was added
     expect(await sightingsOf(personId)).toHaveLength(1);
     expect(outbox()).toEqual(before);
   });
 
   test('a poison record is skipped and the next good record is still processed', async () => {
+    // When a record that is not a face-search record arrives, followed by a good one
     await putRecord('{"this is": not a face-search record');
     await putRecord(frameWithPerson('1003'));
 
+    // Then the good one becomes the person's second sighting
     const sightings = await eventually('the good record after the poison one', async () => {
       const list = await sightingsOf(personId);
       return list.length === 2 ? list : undefined;
@@ -215,17 +232,21 @@ describeWithPhotos('local stack: npm start, end to end', () => {
   });
 
   test('after a restart on the same data dir, everything is still there and the pipeline still runs', async () => {
+    // Given the stack's state so far
+    // When it stops and starts again on the same data dir
     const alertsBefore = outbox();
     const bucket = resourceRef(stack, 'AWS::S3::Bucket').ref;
     await stack.stop();
 
     stack = await startLocalStack({ dataDir, port: 0, apiPort: 0, mailPort: 0, quiet: true });
 
+    // Then the person, the sightings, the alerts and the photo are still there
     const people = (await api('/people')).body.people as { personId: string }[];
     expect(people.map((p) => p.personId)).toContain(personId);
     expect(await sightingsOf(personId)).toHaveLength(2);
     expect(outbox()).toEqual(alertsBefore);
     await expect(clients(stack).s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `faces/${PERSON_FOLDER}/portrait.jpg` }))).resolves.toBeDefined();
+    // And a new record still becomes a sighting
     // The consumer's mapping starts at LATEST, like a new Lambda mapping: give its poller a moment to take its position.
     await new Promise((r) => setTimeout(r, 2_000));
     await putRecord(frameWithPerson('1004'));
@@ -265,9 +286,11 @@ describeWithPhotos('local stack: npm start, end to end', () => {
     test('create-collection, index-faces from S3, create/describe/list-stream-processor', async () => {
       if (!cliAvailable) return;
       const photo = path.join(photoDir!, 'Tom_Cruise_avp_2014_4.jpg');
+      // Given a photo in a bucket made with the CLI
       expect((await aws('s3', 'mb', 's3://seed-bucket')).output).toContain('make_bucket: seed-bucket');
       expect((await aws('s3', 'cp', photo, 's3://seed-bucket/jhb.jpg')).output).toContain('upload:');
 
+      // When the seed's commands create a collection and index the photo from S3, then each answers as AWS does
       const created = await aws('rekognition', 'create-collection', '--collection-id', 'JhbCollection');
       expect(created.StatusCode).toBe(200);
       expect(created.CollectionArn).toContain('JhbCollection');
@@ -283,6 +306,7 @@ describeWithPhotos('local stack: npm start, end to end', () => {
       expect(indexed.FaceRecords[0].Face.ExternalImageId).toBe('Jhb');
       expect(indexed.FaceRecords[0].FaceDetail.Landmarks.map((l: { Type: string }) => l.Type)).toEqual(expect.arrayContaining(['eyeLeft', 'eyeRight', 'nose']));
 
+      // When a video stream, a data stream and a stream processor between them are created
       const video = await aws('kinesisvideo', 'create-stream', '--stream-name', 'Raspberry1', '--data-retention-in-hours', '24');
       await aws('kinesis', 'create-stream', '--stream-name', 'AmazonRekognitionJhb', '--shard-count', '1');
       const dataStream = await eventually('the data stream to be active', async () => {
@@ -299,6 +323,7 @@ describeWithPhotos('local stack: npm start, end to end', () => {
       );
       expect(processor.StreamProcessorArn).toContain('JhbProcessor');
 
+      // Then the processor is described STOPPED with its streams and settings, and listed
       const described = await aws('rekognition', 'describe-stream-processor', '--name', 'JhbProcessor');
       expect(described.Status).toBe('STOPPED');
       expect(described.Input.KinesisVideoStream.Arn).toBe(video.StreamARN);

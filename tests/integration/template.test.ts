@@ -73,6 +73,8 @@ async function packaged(params: string[], name: string): Promise<Template> {
 }
 
 beforeAll(async () => {
+  // Given, for every test below: the service packaged twice (self mode with alert addresses; managed mode),
+  // each test then reads one part of the two templates
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'facewatch-package-'));
   service = path.join(workDir, 'service');
   fs.mkdirSync(service);
@@ -200,7 +202,9 @@ describe('the packaged template: resources of the foundation', () => {
   });
 
   it('refuses managed mode at package time unless the account says it has access', async () => {
+    // When managed mode is packaged without managedProcessorAccess=true
     const { code, output } = await packageService(['processorMode=managed'], path.join(workDir, 'refused'));
+    // Then packaging fails, naming the parameter and the date
     expect(code).not.toBe(0);
     expect(output).toContain('managedProcessorAccess=true');
     expect(output).toContain('2026-04-30');

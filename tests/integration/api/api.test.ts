@@ -95,16 +95,20 @@ describe('REST API against local services', () => {
     const state = async (camera: string) => (await call('describe-processor', { method: 'GET', path: '/processor', query: { camera } })).body.processors[0].state;
 
     it('starts and stops idempotently', async () => {
+      // When the front-door processor is started twice
       const first = await call('start-processor', { method: 'POST', path: '/processor/start', query: { camera: 'front-door' } });
       const again = await call('start-processor', { method: 'POST', path: '/processor/start', query: { camera: 'front-door' } });
+      // Then the first start changed it to RUNNING, the second changed nothing, and the garage stayed STOPPED
       expect(first.statusCode).toBe(200);
       expect(first.body.processors).toEqual([expect.objectContaining({ camera: 'front-door', state: 'RUNNING', changed: true })]);
       expect(again.statusCode).toBe(200);
       expect(again.body.processors).toEqual([expect.objectContaining({ camera: 'front-door', state: 'RUNNING', changed: false })]);
       expect(await state('garage')).toBe('STOPPED');
 
+      // When every processor is stopped twice
       const stop = await call('stop-processor', { method: 'POST', path: '/processor/stop' });
       const stopAgain = await call('stop-processor', { method: 'POST', path: '/processor/stop' });
+      // Then the first stop changed only the running one, the second changed nothing
       expect(stop.body.processors.map((p: { camera: string; state: string; changed: boolean }) => [p.camera, p.state, p.changed])).toEqual([
         ['front-door', 'STOPPED', true],
         ['garage', 'STOPPED', false],
@@ -162,28 +166,36 @@ describe('REST API against local services', () => {
     }
 
     it('pages through one person newest first', async () => {
+      // when
       const { ids, pages } = await allPages({ personId: 'bob', limit: '3', since: '2025-03-01T00:00:00Z', until: '2025-03-31T00:00:00Z' });
+      // then
       expect(ids).toEqual(newestFirst(bobs));
       expect(pages.slice(0, 3)).toEqual([3, 3, 1]);
     });
 
     it('pages through a person on one camera, a camera, and every sighting across days', async () => {
       const window = { since: '2025-03-01T00:00:00Z', until: '2025-03-31T00:00:00Z' };
+      // When each filter is paged through (bob on the garage, the garage, everything), then each answers its sightings newest first
       expect((await allPages({ personId: 'bob', camera: 'garage', limit: '2', ...window })).ids).toEqual(newestFirst(bobs.filter((s) => s.camera === 'garage')));
       expect((await allPages({ camera: 'garage', limit: '2', ...window })).ids).toEqual(newestFirst([...bobs, ...others].filter((s) => s.camera === 'garage')));
       expect((await allPages({ limit: '4', ...window })).ids).toEqual(newestFirst([...bobs, ...others]));
     });
 
     it('narrows to the time window', async () => {
+      // when
       const { ids } = await allPages({ since: '2025-03-09T22:00:00Z', until: '2025-03-10T00:00:00Z' });
+      // then
       expect(ids).toEqual(['bob-4', 'bob-3', 'bob-2']);
     });
 
     it('refuses a cursor replayed with other filters', async () => {
+      // Given a cursor from a page of bob's sightings
       const window = { since: '2025-03-01T00:00:00Z', until: '2025-03-31T00:00:00Z' };
       const first = await call('list-sightings', { method: 'GET', path: '/sightings', query: { personId: 'bob', limit: '1', ...window } });
       expect(first.body.nextCursor).toEqual(expect.any(String));
+      // When it is sent with ann's filters
       const replay = await call('list-sightings', { method: 'GET', path: '/sightings', query: { personId: 'ann', ...window, cursor: first.body.nextCursor } });
+      // Then it is refused, naming the cursor
       expect(replay.statusCode).toBe(400);
       expect(replay.body.error).toMatchObject({ field: 'cursor', message: expect.stringContaining('other filters') });
     });
@@ -208,7 +220,9 @@ describe('REST API against local services', () => {
     });
 
     it('lists people with their faces and refused photos', async () => {
+      // when
       const response = await call('list-people', { method: 'GET', path: '/people' });
+      // then
       expect(response.statusCode).toBe(200);
       const obrien = response.body.people.find((p: { personId: string }) => p.personId === personId);
       expect(obrien).toMatchObject({
@@ -220,14 +234,18 @@ describe('REST API against local services', () => {
     });
 
     it('pages through people with a cursor', async () => {
+      // when
       const first = await call('list-people', { method: 'GET', path: '/people', query: { limit: '1' } });
       const second = await call('list-people', { method: 'GET', path: '/people', query: { limit: '1', cursor: first.body.nextCursor } });
       const ids = [...first.body.people, ...second.body.people].map((p: { personId: string }) => p.personId);
+      // then
       expect(ids.sort()).toEqual([personId, 'bob'].sort());
     });
 
     it('updates alert rules', async () => {
+      // when
       const response = await call('update-person', { method: 'PATCH', path: `/people/${encodeURIComponent(personId)}`, pathParameters: { personId: encodeURIComponent(personId) }, body: { watchlist: true } });
+      // then
       expect(response.statusCode).toBe(200);
       expect(response.body.rules).toEqual({ muted: false, watchlist: true });
       const stored = await aws.documents.send(new GetCommand({ TableName: tables.PeopleTable, Key: { pk: `PERSON#${personId}`, sk: 'PROFILE' } }));
@@ -262,8 +280,10 @@ describe('REST API against local services', () => {
 
   describe('errors', () => {
     it('answers 401 without the token and with a wrong one', async () => {
+      // when
       const missing = await invoke(api['list-people'], { method: 'GET', path: '/people', iam: false });
       const wrong = await invoke(api['list-people'], { method: 'GET', path: '/people', iam: false, headers: { authorization: 'Bearer nope' } });
+      // then
       for (const response of [missing, wrong]) {
         expect(response.statusCode).toBe(401);
         expect(response.body).toEqual({ error: { code: 'Unauthorized', message: expect.any(String), requestId: expect.any(String) } });
@@ -271,14 +291,18 @@ describe('REST API against local services', () => {
     });
 
     it('answers 400 naming the field', async () => {
+      // when
       const response = await call('list-sightings', { method: 'GET', path: '/sightings', query: { limit: '0' } });
+      // then
       expect(response.statusCode).toBe(400);
       expect(response.body.error).toMatchObject({ code: 'ValidationError', field: 'limit' });
     });
 
     it('answers 404 for an unknown person and camera', async () => {
+      // when
       const person = await call('get-person', { method: 'GET', path: '/people/nobody', pathParameters: { personId: 'nobody' } });
       const camera = await call('describe-processor', { method: 'GET', path: '/processor', query: { camera: 'attic' } });
+      // then
       expect(person.statusCode).toBe(404);
       expect(camera.statusCode).toBe(404);
       expect(camera.body.error.message).toContain('front-door, garage');

@@ -77,11 +77,14 @@ describe('consumer DynamoDB adapters (dynalite, tables from resources/tables.yml
 
     it('claims the send before Publish: only a pending claim becomes sending; a release makes it pending again; a sending claim is never resumed', async () => {
       const store = new DynamoAlertStateStore(aws.documents, names.AlertStateTable);
+      // Given an alert claimed for person sending on the porch
       const c = claim('sending', 'sy', 1_700_000_000_000);
       expect(await store.claim(c)).toBe('claimed');
+      // When it is marked sending twice, then only the first succeeds, and a redelivery's claim is suppressed
       expect(await store.markSending(c)).toBe(true);
       expect(await store.markSending(c)).toBe(false);
       expect(await store.claim(c)).toBe('suppressed'); // a redelivery after a crash during Publish
+      // When the send is released, then the next claim resumes it; a claim that is not the holder's cannot mark it sending
       await store.releaseSending(c);
       expect(await store.claim(c)).toBe('resumed'); // SNS answered with an error: the retry publishes
       expect(await store.markSending(claim('sending', 'other', 1_700_000_000_000))).toBe(false);
@@ -89,9 +92,12 @@ describe('consumer DynamoDB adapters (dynalite, tables from resources/tables.yml
 
     it('stores the window with the sighting, its status, the message id and a TTL', async () => {
       const store = new DynamoAlertStateStore(aws.documents, names.AlertStateTable);
+      // Given an alert claimed
       const c = claim('stored', 'sx', 1_700_000_000_000);
       await store.claim(c);
+      // When it is marked sent with its message id
       await store.markSent(c, 'message-1');
+      // Then its item holds the person, camera, sighting, frame time, status, message id and a TTL after the frame
       const { Item } = await aws.documents.send(new GetCommand({ TableName: names.AlertStateTable, Key: { [tables.alertState.partitionKey]: alertStateKey('stored', 'porch') } }));
       expect(Item).toMatchObject({ personId: 'stored', camera: 'porch', sightingId: 'sx', lastAlertAt: c.frameTimeMs, status: 'sent', messageId: 'message-1' });
       expect(Item?.[tables.alertState.ttlAttribute]).toBeGreaterThan(c.frameTimeMs / 1000);
@@ -112,9 +118,11 @@ describe('consumer DynamoDB adapters (dynalite, tables from resources/tables.yml
 
     it('reads the display name and alert rules of a profile, and nothing for a person without one', async () => {
       const people = new DynamoPersonRules(aws.documents, names.PeopleTable);
+      // Given a profile with rules and one stored before rules existed
       await aws.documents.send(new PutCommand({ TableName: names.PeopleTable, Item: profile('reader') }));
       await aws.documents.send(new PutCommand({ TableName: names.PeopleTable, Item: profile('legacy', { rules: undefined }) }));
 
+      // When they are read, then each has its display name and rules (the defaults for the older one); a person without a profile has none
       expect(await people.get('reader')).toEqual({ displayName: 'Name of reader', rules: { muted: false, watchlist: true } });
       expect(await people.get('legacy')).toEqual({ displayName: 'Name of legacy', rules: { muted: false, watchlist: false } });
       expect(await people.get('nobody')).toBeUndefined();

@@ -118,16 +118,20 @@ describe('local Kinesis Video Streams', () => {
 
   describe('control plane', () => {
     it('creates, describes, lists with pagination, gives the data endpoint and deletes streams', async () => {
+      // When a stream is created, then its ARN has AWS's shape
+      // Given two more streams
       const created = await kv.send(new CreateStreamCommand({ StreamName: 'ctl-a', DataRetentionInHours: 2, MediaType: 'video/h264' }));
       expect(created.StreamARN).toMatch(/^arn:aws:kinesisvideo:us-east-1:000000000000:stream\/ctl-a\/\d{13}$/);
       await kv.send(new CreateStreamCommand({ StreamName: 'ctl-b' }));
       await kv.send(new CreateStreamCommand({ StreamName: 'ctl-c' }));
 
+      // When it is described, then it is ACTIVE with its settings and creation time
       const described = await kv.send(new DescribeStreamCommand({ StreamName: 'ctl-a' }));
       expect(described.StreamInfo).toMatchObject({ StreamName: 'ctl-a', StreamARN: created.StreamARN, Status: 'ACTIVE', DataRetentionInHours: 2, MediaType: 'video/h264' });
       expect(described.StreamInfo?.CreationTime).toBeInstanceOf(Date);
       expect(Math.abs((described.StreamInfo?.CreationTime as Date).getTime() - Date.now())).toBeLessThan(60_000);
 
+      // When streams are listed two by two, then two pages hold the three in order
       const page1 = await kv.send(new ListStreamsCommand({ MaxResults: 2, StreamNameCondition: { ComparisonOperator: 'BEGINS_WITH', ComparisonValue: 'ctl-' } }));
       expect(page1.StreamInfoList?.map((s) => s.StreamName)).toEqual(['ctl-a', 'ctl-b']);
       expect(page1.NextToken).toBeTruthy();
@@ -135,16 +139,19 @@ describe('local Kinesis Video Streams', () => {
       expect(page2.StreamInfoList?.map((s) => s.StreamName)).toEqual(['ctl-c']);
       expect(page2.NextToken).toBeUndefined();
 
+      // When the data endpoint is asked for each API, then it is the server itself
       for (const APIName of ['PUT_MEDIA', 'GET_MEDIA', 'GET_IMAGES', 'LIST_FRAGMENTS'] as const) {
         const ep = await kv.send(new GetDataEndpointCommand({ StreamName: 'ctl-a', APIName }));
         expect(ep.DataEndpoint).toBe(server.url);
       }
 
+      // When the stream is deleted, then it is not found
       await kv.send(new DeleteStreamCommand({ StreamARN: created.StreamARN }));
       await expect(kv.send(new DescribeStreamCommand({ StreamName: 'ctl-a' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
     });
 
     it('answers errors in AWS shape', async () => {
+      // When a name is taken or invalid, or the stream does not exist, then each call fails with AWS's error
       await expect(kv.send(new CreateStreamCommand({ StreamName: 'ctl-b' }))).rejects.toMatchObject({ name: 'ResourceInUseException' });
       await expect(kv.send(new CreateStreamCommand({ StreamName: 'no spaces allowed' }))).rejects.toMatchObject({ name: 'InvalidArgumentException' });
       await expect(kv.send(new GetDataEndpointCommand({ StreamName: 'missing', APIName: 'GET_IMAGES' }))).rejects.toMatchObject({
@@ -185,10 +192,12 @@ describe('local Kinesis Video Streams', () => {
     });
 
     it('lists fragments with numbers, sizes, producer/server timestamps and lengths, paginated', async () => {
+      // When the fragments of the ingested video are listed by producer time
       const all = await media.send(new ListFragmentsCommand({
         StreamName: 'cam-1',
         FragmentSelector: { FragmentSelectorType: 'PRODUCER_TIMESTAMP', TimestampRange: { StartTimestamp: new Date(start - 10_000), EndTimestamp: new Date(start + 10_000) } },
       }));
+      // Then there are its 4, each with a number, size, timestamps and a length of 1 s
       const fragments = all.Fragments ?? [];
       expect(fragments).toHaveLength(4);
       fragments.forEach((f, i) => {
@@ -200,12 +209,13 @@ describe('local Kinesis Video Streams', () => {
         if (i) expect((f.ServerTimestamp as Date).getTime()).toBeGreaterThanOrEqual((fragments[i - 1].ServerTimestamp as Date).getTime());
       });
 
+      // When listed three by three, then two pages hold the same fragments
       const page1 = await media.send(new ListFragmentsCommand({ StreamName: 'cam-1', MaxResults: 3 }));
       const page2 = await media.send(new ListFragmentsCommand({ StreamName: 'cam-1', MaxResults: 3, NextToken: page1.NextToken }));
       expect([...(page1.Fragments ?? []), ...(page2.Fragments ?? [])].map((f) => f.FragmentNumber)).toEqual(fragments.map((f) => f.FragmentNumber));
       expect(page2.NextToken).toBeUndefined();
 
-      // a range inside the 3rd fragment selects just that one (overlap)
+      // When the range lies inside the 3rd fragment, then only that one is listed (overlap)
       const one = await media.send(new ListFragmentsCommand({
         StreamName: 'cam-1',
         FragmentSelector: { FragmentSelectorType: 'PRODUCER_TIMESTAMP', TimestampRange: { StartTimestamp: new Date(start + 2300), EndTimestamp: new Date(start + 2500) } },
@@ -225,7 +235,9 @@ describe('local Kinesis Video Streams', () => {
       }));
 
     it('returns decodable 640×480 JPEGs at the sampling interval, the right frame for each time', async () => {
+      // When images are asked for 1.8 s every 200 ms
       const out = await getImages({});
+      // Then there are 10, at their times, decodable 640×480 JPEGs
       const images = out.Images ?? [];
       expect(images).toHaveLength(10);
       expect(out.NextToken).toBeUndefined();
@@ -236,7 +248,7 @@ describe('local Kinesis Video Streams', () => {
       const decoded = await Promise.all(images.map((img) => sharp(Buffer.from(img.ImageContent as string, 'base64')).metadata()));
       for (const m of decoded) expect(m).toMatchObject({ format: 'jpeg', width: 640, height: 480 });
 
-      // the image at +1000 ms is the source's frame 25, not a neighbour
+      // And the image at +1000 ms is the source's frame 25, not a neighbour
       const got = await band(Buffer.from(images[5].ImageContent as string, 'base64'));
       const candidates = [20, 23, 24, 25, 26, 27, 30];
       const diffs = await Promise.all(candidates.map(async (n) => meanAbsDiff(got, await band(sourceFrame(video, n)))));
@@ -244,8 +256,10 @@ describe('local Kinesis Video Streams', () => {
     });
 
     it('paginates with NextToken and keeps the same images', async () => {
+      // Given the 20 images of 3.8 s in one answer
       const whole = await getImages({ EndTimestamp: new Date(start + 3800) });
       expect(whole.Images).toHaveLength(20);
+      // When they are asked for 8 at a time
       const pages: string[] = [];
       let token: string | undefined;
       let calls = 0;
@@ -256,19 +270,23 @@ describe('local Kinesis Video Streams', () => {
         token = page.NextToken;
         calls++;
       } while (token);
+      // Then three pages hold the same images
       expect(calls).toBe(3);
       expect(pages).toEqual(whole.Images?.map((i) => i.ImageContent));
     });
 
     it('resizes, re-encodes as PNG, applies JPEGQuality, and marks missing media', async () => {
+      // When a PNG of 320×200 is asked for, then that is what is answered
       const png = await getImages({ Format: 'PNG', WidthPixels: 320, HeightPixels: 200, EndTimestamp: new Date(start) });
       expect(png.Images).toHaveLength(1);
       expect(await sharp(Buffer.from(png.Images?.[0].ImageContent as string, 'base64')).metadata()).toMatchObject({ format: 'png', width: 320, height: 200 });
 
+      // When JPEG quality 5 and 95 are asked for, then the first is less than half the size
       const low = await getImages({ FormatConfig: { JPEGQuality: '5' }, EndTimestamp: new Date(start) });
       const high = await getImages({ FormatConfig: { JPEGQuality: '95' }, EndTimestamp: new Date(start) });
       expect((low.Images?.[0].ImageContent as string).length).toBeLessThan((high.Images?.[0].ImageContent as string).length / 2);
 
+      // When the range runs past the end of the video, then the images after it are NO_MEDIA
       const late = await getImages({ StartTimestamp: new Date(start + 3800), EndTimestamp: new Date(start + 4600) });
       expect(late.Images?.map((i) => i.Error ?? 'OK')).toEqual(['OK', 'NO_MEDIA', 'NO_MEDIA', 'NO_MEDIA', 'NO_MEDIA']);
     });
@@ -281,7 +299,9 @@ describe('local Kinesis Video Streams', () => {
     });
 
     it('serves the fragments as MKV through GetMedia and GetMediaForFragmentList, tagged with their numbers', async () => {
+      // Given the stream's fragments
       const listed = (await media.send(new ListFragmentsCommand({ StreamName: 'cam-1' }))).Fragments?.map((f) => f.FragmentNumber) ?? [];
+      // When GetMedia reads from the earliest, then it answers MKV with every fragment tagged by its number and producer time
       const res = await post(`${server.url}/getMedia`, { StreamName: 'cam-1', StartSelector: { StartSelectorType: 'EARLIEST' } });
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toBe('video/webm');
@@ -290,13 +310,16 @@ describe('local Kinesis Video Streams', () => {
       expect(tags.map((t) => t.AWS_KINESISVIDEO_FRAGMENT_NUMBER)).toEqual(listed);
       expect(Number(tags[0].AWS_KINESISVIDEO_PRODUCER_TIMESTAMP) * 1000).toBeCloseTo(start, -1);
 
+      // When it reads after the 2nd fragment, then the rest is answered
       const after = await post(`${server.url}/getMedia`, { StreamName: 'cam-1', StartSelector: { StartSelectorType: 'FRAGMENT_NUMBER', AfterFragmentNumber: listed[1] } });
       expect(fragmentTags(after.body).map((t) => t.AWS_KINESISVIDEO_FRAGMENT_NUMBER)).toEqual(listed.slice(2));
 
+      // When the stream does not exist, then it is a 404 ResourceNotFoundException
       const missing = await post(`${server.url}/getMedia`, { StreamName: 'nope', StartSelector: { StartSelectorType: 'NOW' } });
       expect(missing.status).toBe(404);
       expect(missing.headers['x-amzn-errortype']).toMatch(/^ResourceNotFoundException/);
 
+      // When one fragment is asked for by number, then it alone is answered
       const list = await media.send(new GetMediaForFragmentListCommand({ StreamName: 'cam-1', Fragments: [listed[3] as string] }));
       const bytes = Buffer.from(await (list.Payload as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
       expect(fragmentTags(bytes).map((t) => t.AWS_KINESISVIDEO_FRAGMENT_NUMBER)).toEqual([listed[3]]);
@@ -309,11 +332,14 @@ describe('local Kinesis Video Streams', () => {
     });
 
     it('keeps streams and fragments across a restart', async () => {
+      // Given the stream's fragments
+      // When the server restarts on the same data
       const before = (await media.send(new ListFragmentsCommand({ StreamName: 'cam-1' }))).Fragments?.map((f) => f.FragmentNumber);
       await server.close();
       server = await startKinesisVideoServer({ port: 0, host: '127.0.0.1', dataDir: path.join(dir, 'data'), region: 'us-east-1' });
       media = new KinesisVideoArchivedMediaClient(clientConfig());
       kv = new KinesisVideoClient(clientConfig());
+      // Then the same fragments are listed and their images served
       const after = (await media.send(new ListFragmentsCommand({ StreamName: 'cam-1' }))).Fragments?.map((f) => f.FragmentNumber);
       expect(after).toEqual(before);
       const img = await getImages({ StartTimestamp: new Date(start + 2400), EndTimestamp: new Date(start + 2400) });
@@ -326,6 +352,7 @@ describe('local Kinesis Video Streams', () => {
   });
 
   it('serves live frames within a fraction of a second of their capture (real-time camera)', async () => {
+    // Given a camera streaming in real time
     await kv.send(new CreateStreamCommand({ StreamName: 'live-1', DataRetentionInHours: 1 }));
     let firstAck = 0;
     const camera = streamCamera({
@@ -333,6 +360,7 @@ describe('local Kinesis Video Streams', () => {
       onAck: (a) => { if (!firstAck && a.EventType === 'BUFFERING') firstAck = Date.now(); },
     });
     while (!firstAck) await new Promise((r) => setTimeout(r, 20));
+    // When the last second's images are asked for every 150 ms for 2.5 s
     const ages: number[] = [];
     const latencies: number[] = [];
     const until = Date.now() + 2500;
@@ -348,6 +376,7 @@ describe('local Kinesis Video Streams', () => {
       if (ok.length) ages.push(done - Math.max(...ok.map((i) => (i.TimeStamp as Date).getTime())));
       await new Promise((r) => setTimeout(r, 150));
     }
+    // Then the newest image is under 600 ms old and an answer takes under 300 ms (medians)
     const result = await camera;
     expect(result.persisted).toBeGreaterThanOrEqual(3);
     const median = (a: number[]) => a.slice().sort((x, y) => x - y)[a.length >> 1];

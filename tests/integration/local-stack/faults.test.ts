@@ -68,8 +68,11 @@ describe('fault injection in the local endpoint', () => {
   });
 
   it('answers SNS Publish with InternalFailure (the query protocol), and a rule ends after its duration', async () => {
+    // Given a rule failing every SNS Publish for 1 s
     gateway.faults.set(parseFaults('sns.Publish:1:InternalFailure::1'));
+    // When a message is published, then it fails with InternalFailure (500)
     await expect(snsClient.send(new PublishCommand({ TopicArn: topicArn, Message: 'hi' }))).rejects.toMatchObject({ name: 'InternalFailure', $metadata: { httpStatusCode: 500 } });
+    // When it is published again after the rule's duration, then it is delivered and the rule counted one fault and is no longer active
     await new Promise((r) => setTimeout(r, 1_100));
     await expect(snsClient.send(new PublishCommand({ TopicArn: topicArn, Message: 'hi' }))).resolves.toMatchObject({ MessageId: expect.any(String) });
     expect(gateway.faults.list()).toEqual([expect.objectContaining({ injected: 1, active: false })]);

@@ -63,11 +63,14 @@ describe('LocalFunction', () => {
   });
 
   test('runs the handler with its own environment (not the parent\'s) and a Lambda-like context, keeping module state warm', async () => {
+    // Given a function whose environment names a table, while the parent has a variable of its own
     const fn = make('echo');
 
+    // When it is invoked twice
     const first = await fn.invoke({ hello: 'world' });
     const second = await fn.invoke({});
 
+    // Then it saw its event, only its environment, a Lambda context and its code's folder; its module state stayed warm; its log has START
     expect(first.error).toBeUndefined();
     expect(first.result).toMatchObject({
       event: { hello: 'world' },
@@ -83,37 +86,47 @@ describe('LocalFunction', () => {
   });
 
   test('a handler slower than its timeout is stopped and reported as timed out; the next invocation cold-starts', async () => {
+    // Given a handler that takes 5 s with a timeout of 1 s
     const fn = make('slow', { timeoutSeconds: 1 });
 
+    // When it is invoked
     const outcome = await fn.invoke({});
 
+    // Then it is stopped within the timeout and reported as timed out
     expect(outcome.error?.errorType).toBe('Sandbox.Timedout');
     expect(outcome.error?.errorMessage).toMatch(/Task timed out after 1.00 seconds/);
     expect(outcome.durationMs).toBeLessThan(3000);
   });
 
   test('a thrown error, a crashed process and a missing export are invocation errors, and the function recovers', async () => {
+    // When a handler throws, then the error is its type and message
     expect((await make('fails').invoke({})).error).toMatchObject({ errorType: 'NotFoundError', errorMessage: 'no such person' });
+    // When a handler exits its process, then each invocation is an exit error (the process starts again)
     const crashing = make('crashes');
     expect((await crashing.invoke({})).error?.errorType).toBe('Runtime.ExitError');
     expect((await crashing.invoke({})).error?.errorType).toBe('Runtime.ExitError');
+    // When the export does not exist, then the handler is not found; a callback handler answers through its callback
     expect((await make('missing').invoke({})).error?.errorType).toBe('Runtime.HandlerNotFound');
     expect((await make('callback').invoke({})).result).toEqual({ via: 'callback' });
   });
 
   test('the Lambda API invokes them as LambdaClient does (RequestResponse, Event, errors)', async () => {
+    // Given a function that answers and one that throws, behind the Lambda API
     const echo = make('echo');
     const fails = make('fails');
     const api = await startLambdaApi({ functions: () => [echo, fails], retryDelaysMs: [] });
     const client = new LambdaClient({ region: 'us-east-1', endpoint: api.url, credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, requestHandler: new NodeHttpHandler() });
     try {
+      // When invoked by ARN, then the payload is its answer
       const sync = await client.send(new InvokeCommand({ FunctionName: echo.definition.arn, Payload: Buffer.from('{"n":1}') }));
       expect(JSON.parse(Buffer.from(sync.Payload!).toString())).toMatchObject({ event: { n: 1 } });
 
+      // When the function throws, then it is an Unhandled function error with its type
       const failed = await client.send(new InvokeCommand({ FunctionName: 'svc-local-fails' }));
       expect(failed.FunctionError).toBe('Unhandled');
       expect(JSON.parse(Buffer.from(failed.Payload!).toString())).toMatchObject({ errorType: 'NotFoundError' });
 
+      // When invoked as an Event, then it is accepted (202); an unknown function is not found
       const async = await client.send(new InvokeCommand({ FunctionName: 'svc-local-echo', InvocationType: 'Event', Payload: Buffer.from('{"n":2}') }));
       expect(async.StatusCode).toBe(202);
       await expect(client.send(new InvokeCommand({ FunctionName: 'nope' }))).rejects.toThrow(/Function not found/);

@@ -102,11 +102,13 @@ describe('local SNS and SQS behind the gateway', () => {
   });
 
   test('topics and subscriptions: create, list, attributes, unsubscribe, delete', async () => {
+    // When a topic is created, and created again, then both answer the same ARN
     const { TopicArn } = await snsClient.send(new CreateTopicCommand({ Name: 'alerts', Attributes: { DisplayName: 'facewatch' } }));
     expect(TopicArn).toBe('arn:aws:sns:us-east-1:000000000000:alerts');
     const again = await snsClient.send(new CreateTopicCommand({ Name: 'alerts', Attributes: { DisplayName: 'facewatch' } }));
     expect(again.TopicArn).toBe(TopicArn);
 
+    // When an email address subscribes, then the topic lists it and counts it in its attributes
     const { SubscriptionArn } = await snsClient.send(new SubscribeCommand({ TopicArn, Protocol: 'email', Endpoint: 'me@example.com', ReturnSubscriptionArn: true }));
     const listed = await snsClient.send(new ListSubscriptionsByTopicCommand({ TopicArn }));
     expect(listed.Subscriptions).toEqual([{ SubscriptionArn, Owner: '000000000000', Protocol: 'email', Endpoint: 'me@example.com', TopicArn }]);
@@ -114,6 +116,7 @@ describe('local SNS and SQS behind the gateway', () => {
     expect(Attributes).toMatchObject({ TopicArn, DisplayName: 'facewatch', SubscriptionsConfirmed: '1' });
     expect((await snsClient.send(new ListTopicsCommand({}))).Topics).toContainEqual({ TopicArn });
 
+    // When it unsubscribes, then the topic has no subscription; when the topic is deleted, then it is not found
     await snsClient.send(new UnsubscribeCommand({ SubscriptionArn }));
     expect((await snsClient.send(new ListSubscriptionsByTopicCommand({ TopicArn }))).Subscriptions ?? []).toHaveLength(0);
     await snsClient.send(new DeleteTopicCommand({ TopicArn }));
@@ -121,26 +124,32 @@ describe('local SNS and SQS behind the gateway', () => {
   });
 
   test('a subscription filter policy is enforced: only matching messages are delivered; a malformed policy is refused', async () => {
+    // Given a phone subscribed with a filter policy: person alice, kind anything but unknown
     const { TopicArn } = await snsClient.send(new CreateTopicCommand({ Name: 'filtered' }));
     await snsClient.send(new SubscribeCommand({ TopicArn, Protocol: 'sms', Endpoint: '+15555550142', Attributes: { FilterPolicy: JSON.stringify({ person: ['alice'], kind: [{ 'anything-but': 'unknown' }] }) } }));
     const before = sms.length;
     const publish = (person: string, kind = 'known') =>
       snsClient.send(new PublishCommand({ TopicArn, Message: `${person} seen`, MessageAttributes: { person: { DataType: 'String', StringValue: person }, kind: { DataType: 'String', StringValue: kind } } }));
+    // When messages are published for bob, for an unknown alice, for alice and with no attributes
     await publish('bob');
     await publish('alice', 'unknown');
     await publish('alice');
     await snsClient.send(new PublishCommand({ TopicArn, Message: 'no attributes' }));
+    // Then only alice's is delivered
     expect(sms.slice(before)).toEqual([['+15555550142', 'alice seen']]);
+    // When a policy is not JSON, then the subscription is refused
     await expect(
       snsClient.send(new SubscribeCommand({ TopicArn, Protocol: 'sms', Endpoint: '+15555550143', Attributes: { FilterPolicy: '{person:' } })),
     ).rejects.toThrow(/FilterPolicy: failed to parse JSON/);
   });
 
   test('publish with MessageStructure json: email gets its entry by SMTP, sms its own, the outbox keeps the message', async () => {
+    // Given a topic with an email and an sms subscription
     const { TopicArn } = await snsClient.send(new CreateTopicCommand({ Name: 'sightings' }));
     await snsClient.send(new SubscribeCommand({ TopicArn, Protocol: 'email', Endpoint: 'me@example.com' }));
     await snsClient.send(new SubscribeCommand({ TopicArn, Protocol: 'sms', Endpoint: '+15555550100' }));
 
+    // When a message with an entry per protocol is published
     const { MessageId } = await snsClient.send(
       new PublishCommand({
         TopicArn,
@@ -151,6 +160,7 @@ describe('local SNS and SQS behind the gateway', () => {
       }),
     );
 
+    // Then the phone gets its sms entry, the mailbox one mail with the subject and the email entry, and the outbox keeps the message
     expect(sms).toContainEqual(['+15555550100', 'short']);
     expect(mailbox.messages).toHaveLength(1);
     const [headers, body] = mailbox.messages[0].split('\r\n\r\n');
@@ -164,18 +174,22 @@ describe('local SNS and SQS behind the gateway', () => {
   });
 
   test('bad publishes fail with the SDK exception AWS gives', async () => {
+    // Given a topic
     const { TopicArn } = await snsClient.send(new CreateTopicCommand({ Name: 'strict' }));
 
+    // When a json message has no default entry, the message is empty, or the topic does not exist, then Publish fails as on AWS
     await expect(snsClient.send(new PublishCommand({ TopicArn, Message: JSON.stringify({ email: 'x' }), MessageStructure: 'json' }))).rejects.toThrow(/No default entry/);
     await expect(snsClient.send(new PublishCommand({ TopicArn, Message: '' }))).rejects.toBeInstanceOf(InvalidParameterException);
     await expect(snsClient.send(new PublishCommand({ TopicArn: `${TopicArn}-nope`, Message: 'x' }))).rejects.toBeInstanceOf(NotFoundException);
   });
 
   test('queues: send, receive (with attributes), delete, purge; the SDK checks the MD5s', async () => {
+    // When a queue is created, then its URL is on the gateway and GetQueueUrl answers it
     const { QueueUrl } = await sqsClient.send(new CreateQueueCommand({ QueueName: 'dlq', Attributes: { MessageRetentionPeriod: '1209600' } }));
     expect(QueueUrl).toBe(`${gateway.url}/000000000000/dlq`);
     expect((await sqsClient.send(new GetQueueUrlCommand({ QueueName: 'dlq' }))).QueueUrl).toBe(QueueUrl);
 
+    // When a message with an attribute is sent and received, then it comes with its body, attributes and receive count
     await sqsClient.send(new SendMessageCommand({ QueueUrl, MessageBody: '{"batch":1}', MessageAttributes: { kind: { DataType: 'String', StringValue: 'kinesis' } } }));
     const { Messages } = await sqsClient.send(
       new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['ApproximateReceiveCount'] }),
@@ -184,10 +198,12 @@ describe('local SNS and SQS behind the gateway', () => {
     expect(Messages![0]).toMatchObject({ Body: '{"batch":1}', Attributes: { ApproximateReceiveCount: '1' }, MessageAttributes: { kind: { StringValue: 'kinesis' } } });
     // In flight: not received again until deleted or visible again.
     expect((await sqsClient.send(new ReceiveMessageCommand({ QueueUrl }))).Messages ?? []).toHaveLength(0);
+    // When it is deleted, then the queue is empty and keeps its retention
     await sqsClient.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: Messages![0].ReceiptHandle }));
     const attributes = await sqsClient.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }));
     expect(attributes.Attributes).toMatchObject({ QueueArn: 'arn:aws:sqs:us-east-1:000000000000:dlq', ApproximateNumberOfMessages: '0', MessageRetentionPeriod: '1209600' });
 
+    // When the queue is purged, then nothing is left; a queue that does not exist has no URL
     await sqsClient.send(new SendMessageCommand({ QueueUrl, MessageBody: 'x' }));
     await sqsClient.send(new PurgeQueueCommand({ QueueUrl }));
     expect(sqs.peek('dlq')).toHaveLength(0);
@@ -195,10 +211,12 @@ describe('local SNS and SQS behind the gateway', () => {
   });
 
   test('topics, subscriptions and queued messages survive a restart', async () => {
+    // Given a topic and a queue holding a message
     const { TopicArn } = await snsClient.send(new CreateTopicCommand({ Name: 'kept' }));
     const { QueueUrl } = await sqsClient.send(new CreateQueueCommand({ QueueName: 'kept' }));
     await sqsClient.send(new SendMessageCommand({ QueueUrl, MessageBody: 'still here' }));
 
+    // When SNS and SQS restart on the same data
     await sns.close();
     await sqs.close();
     sns = await startSnsServer({ dataDir: path.join(dir, 'sns'), outboxDir: path.join(dir, 'outbox') });
@@ -206,6 +224,7 @@ describe('local SNS and SQS behind the gateway', () => {
     gateway.setService('sns', sns.url);
     gateway.setService('sqs', sqs.url);
 
+    // Then the topic and the message are still there
     expect((await snsClient.send(new ListTopicsCommand({}))).Topics).toContainEqual({ TopicArn });
     expect(sqs.peek('kept').map((m) => m.Body)).toEqual(['still here']);
   });

@@ -138,31 +138,40 @@ describeWithDlib('local Rekognition service (real faces, real SDK)', (dir) => {
   });
 
   test('collections: create, duplicate, describe, list with pagination, delete', async () => {
+    // When a collection is created
     const created = await client.send(new CreateCollectionCommand({ CollectionId: 'col-a' }));
+    // Then it answers its ARN and face model version
     expect(created.StatusCode).toBe(200);
     expect(created.CollectionArn).toBe('arn:aws:rekognition:us-east-1:000000000000:collection/col-a');
     expect(created.FaceModelVersion).toBeTruthy();
+    // When it is created again, then it already exists
     await expectError(client.send(new CreateCollectionCommand({ CollectionId: 'col-a' })), ResourceAlreadyExistsException);
+    // Given two more collections
     await client.send(new CreateCollectionCommand({ CollectionId: 'col-b' }));
     await client.send(new CreateCollectionCommand({ CollectionId: 'col-c' }));
+    // When the first is described, then it is empty, with its ARN and creation time
     const d = await client.send(new DescribeCollectionCommand({ CollectionId: 'col-a' }));
     expect(d.FaceCount).toBe(0);
     expect(d.CollectionARN).toBe(created.CollectionArn);
     expect(d.CreationTimestamp).toBeInstanceOf(Date);
     expect(Math.abs(d.CreationTimestamp!.getTime() - Date.now())).toBeLessThan(60_000);
+    // When they are listed two by two, then two pages hold all three; a made-up token is refused
     const page1 = await client.send(new ListCollectionsCommand({ MaxResults: 2 }));
     expect(page1.CollectionIds).toHaveLength(2);
     expect(page1.NextToken).toBeTruthy();
     const page2 = await client.send(new ListCollectionsCommand({ MaxResults: 2, NextToken: page1.NextToken }));
     expect([...page1.CollectionIds!, ...page2.CollectionIds!]).toEqual(expect.arrayContaining(['col-a', 'col-b', 'col-c']));
     await expectError(client.send(new ListCollectionsCommand({ NextToken: 'garbage' })), InvalidPaginationTokenException);
+    // When one is deleted, then it is gone and a second delete finds nothing
     await client.send(new DeleteCollectionCommand({ CollectionId: 'col-b' }));
     await expectError(client.send(new DescribeCollectionCommand({ CollectionId: 'col-b' })), ResourceNotFoundException);
     await expectError(client.send(new DeleteCollectionCommand({ CollectionId: 'col-b' })), ResourceNotFoundException);
+    // When an id has a character AWS refuses, then it is a ValidationException
     await expectError(client.send(new CreateCollectionCommand({ CollectionId: 'bad/id' })), RekognitionServiceException, 'ValidationException');
   });
 
   test('bald_guys: one photo per person indexed, each of the other 20 finds the right person first', async () => {
+    // Given one photo of each of the four people indexed, with every attribute
     await client.send(new CreateCollectionCommand({ CollectionId: 'bald' }));
     const people: BaldGuy[] = ['vin', 'statham', 'willis', 'rock'];
     const gallery = people.map((p) => photos.findIndex((x) => x.person === p));
@@ -186,6 +195,7 @@ describeWithDlib('local Rekognition service (real faces, real SDK)', (dir) => {
       expect(detail.Quality!.Sharpness).toBeGreaterThan(0);
       expect(r.FaceRecords![0].Face!.ExternalImageId).toBe(photos[i].person);
     }
+    // When each of the other 20 photos is searched for among them
     const sameSims: number[] = [];
     const diffSims: number[] = [];
     let correct = 0;
@@ -201,6 +211,7 @@ describeWithDlib('local Rekognition service (real faces, real SDK)', (dir) => {
         for (const m of r.FaceMatches!) (m.Face!.ExternalImageId === q.person ? sameSims : diffSims).push(m.Similarity!);
       }),
     );
+    // Then each finds its person first, same-person similarities are high and different-person ones low
     const sameOk = sameSims.filter((s) => s >= 85.5).length / sameSims.length;
     const diffBad = diffSims.filter((s) => s >= 80).length / diffSims.length;
     console.log(
@@ -210,24 +221,29 @@ describeWithDlib('local Rekognition service (real faces, real SDK)', (dir) => {
     expect(correct).toBe(20);
     expect(sameOk).toBeGreaterThanOrEqual(0.85);
     expect(diffBad).toBeLessThanOrEqual(0.05);
-    // The default threshold (80) keeps the right person and drops the others for a typical query.
+    // When a typical photo is searched with the default threshold (80), then its person is kept and the others dropped
     const r = await client.send(new SearchFacesByImageCommand({ CollectionId: 'bald', Image: { Bytes: queries[0].jpeg } }));
     expect(r.FaceMatches!.map((m) => m.Face!.ExternalImageId)).toEqual([queries[0].person]);
   });
 
   test('IndexFaces: no duplicate for the same image + ExternalImageId; SearchFaces; ListFaces pages; DeleteFaces', async () => {
+    // Given a collection
     await client.send(new CreateCollectionCommand({ CollectionId: 'faces' }));
     const vin = photos.filter((p) => p.person === 'vin');
+    // When the same image is indexed twice with the same ExternalImageId, then it is one face
     const first = await client.send(new IndexFacesCommand({ CollectionId: 'faces', Image: { Bytes: vin[0].jpeg }, ExternalImageId: 'vin:1', MaxFaces: 1 }));
     const again = await client.send(new IndexFacesCommand({ CollectionId: 'faces', Image: { Bytes: vin[0].jpeg }, ExternalImageId: 'vin:1', MaxFaces: 1 }));
     expect(again.FaceRecords![0].Face!.FaceId).toBe(first.FaceRecords![0].Face!.FaceId);
     expect(again.FaceRecords![0].Face!.ImageId).toBe(first.FaceRecords![0].Face!.ImageId);
     expect((await client.send(new DescribeCollectionCommand({ CollectionId: 'faces' }))).FaceCount).toBe(1);
+    // When it is indexed with another ExternalImageId, then it is another face
     const other = await client.send(new IndexFacesCommand({ CollectionId: 'faces', Image: { Bytes: vin[0].jpeg }, ExternalImageId: 'vin:other', MaxFaces: 1 }));
     expect(other.FaceRecords![0].Face!.FaceId).not.toBe(first.FaceRecords![0].Face!.FaceId);
+    // Given another photo of the same person and one of someone else
     const second = await client.send(new IndexFacesCommand({ CollectionId: 'faces', Image: { Bytes: vin[1].jpeg }, ExternalImageId: 'vin:2' }));
     const rock = await client.send(new IndexFacesCommand({ CollectionId: 'faces', Image: { Bytes: photos.find((p) => p.person === 'rock')!.jpeg }, ExternalImageId: 'rock' }));
     const firstId = first.FaceRecords![0].Face!.FaceId!;
+    // When a face is searched by its id, then the same person's faces match (not itself, not the other person)
     const s = await client.send(new SearchFacesCommand({ CollectionId: 'faces', FaceId: firstId }));
     expect(s.SearchedFaceId).toBe(firstId);
     const ids = s.FaceMatches!.map((m) => m.Face!.FaceId);
@@ -235,8 +251,10 @@ describeWithDlib('local Rekognition service (real faces, real SDK)', (dir) => {
     expect(ids).toContain(second.FaceRecords![0].Face!.FaceId);
     expect(ids).toContain(other.FaceRecords![0].Face!.FaceId);
     expect(ids).not.toContain(rock.FaceRecords![0].Face!.FaceId);
+    // When the face id is not in the collection, then the request is refused
     await expectError(client.send(new SearchFacesCommand({ CollectionId: 'faces', FaceId: '00000000-0000-0000-0000-000000000000' })), InvalidParameterException);
 
+    // When the faces are listed three by three, then two pages hold the four faces once each; a made-up token is refused
     const all: string[] = [];
     let token: string | undefined;
     let pages = 0;
@@ -251,6 +269,7 @@ describeWithDlib('local Rekognition service (real faces, real SDK)', (dir) => {
     expect(pages).toBe(2);
     await expectError(client.send(new ListFacesCommand({ CollectionId: 'faces', NextToken: 'bm9wZQ==' })), InvalidPaginationTokenException);
 
+    // When a face and a face that does not exist are deleted, then the first is deleted and the other reported not found
     const missing = '11111111-2222-3333-4444-555555555555';
     const del = await client.send(new DeleteFacesCommand({ CollectionId: 'faces', FaceIds: [firstId, missing] }));
     expect(del.DeletedFaces).toEqual([firstId]);
@@ -259,9 +278,11 @@ describeWithDlib('local Rekognition service (real faces, real SDK)', (dir) => {
   });
 
   test('DetectFaces: recall ≥ 95% at IoU 0.5 on dlib PASCAL photos; dogs.jpg has no face', async () => {
+    // Given dlib's PASCAL photos and their labelled faces
     const labelled = dlibLabelledBoxes(dir);
     let total = 0;
     let found = 0;
+    // When faces are detected in each
     await Promise.all(
       [...labelled].map(async ([file, boxes]) => {
         const { width, height } = await sharp(read(file)).metadata();
@@ -273,17 +294,21 @@ describeWithDlib('local Rekognition service (real faces, real SDK)', (dir) => {
         }
       }),
     );
+    // Then at least 95% of the labelled faces are found
     console.log(`dlib PASCAL detection recall at IoU 0.5: ${found}/${total}`);
     expect(total).toBe(43);
     expect(found / total).toBeGreaterThanOrEqual(0.95);
+    // When the photo has dogs and no face, then none is found and a search is refused
     const dogs = await client.send(new DetectFacesCommand({ Image: { Bytes: read('dogs.jpg') } }));
     expect(dogs.FaceDetails).toEqual([]);
     await expectError(client.send(new SearchFacesByImageCommand({ CollectionId: 'bald', Image: { Bytes: read('dogs.jpg') } })), InvalidParameterException);
   });
 
   test('MaxFaces, QualityFilter and the largest face', async () => {
+    // Given a group photo of 6 small faces
     await client.send(new CreateCollectionCommand({ CollectionId: 'group' }));
     const group = read('2008_002470.jpg'); // 6 small faces
+    // When at most 2 faces are indexed, then the other 4 exceed MaxFaces
     const one = await client.send(new IndexFacesCommand({ CollectionId: 'group', Image: { Bytes: group }, MaxFaces: 2, QualityFilter: 'NONE' }));
     expect(one.FaceRecords).toHaveLength(2);
     const exceeded = one.UnindexedFaces!.filter((u) => u.Reasons!.includes('EXCEEDS_MAX_FACES'));
@@ -292,6 +317,7 @@ describeWithDlib('local Rekognition service (real faces, real SDK)', (dir) => {
     const areas = (bb: BoundingBox) => bb.Width! * bb.Height!;
     const minKept = Math.min(...one.FaceRecords!.map((f) => areas(f.Face!.BoundingBox!)));
     expect(Math.max(...exceeded.map((u) => areas(u.FaceDetail!.BoundingBox!)))).toBeLessThanOrEqual(minKept);
+    // When indexed with the HIGH quality filter, then some faces are refused for their quality
     const high = await client.send(new IndexFacesCommand({ CollectionId: 'group', Image: { Bytes: group }, ExternalImageId: 'strict', QualityFilter: 'HIGH' }));
     const reasons = new Set(high.UnindexedFaces!.flatMap((u) => u.Reasons!));
     expect(high.UnindexedFaces!.length).toBeGreaterThan(0);
@@ -314,14 +340,18 @@ describeWithDlib('local Rekognition service (real faces, real SDK)', (dir) => {
   });
 
   test('images from S3 (s3rver) and image errors', async () => {
+    // Given a photo in S3
     await client.send(new CreateCollectionCommand({ CollectionId: 's3col' }));
     await s3.send(new PutObjectCommand({ Bucket: 'faces', Key: 'people/statham.jpg', Body: photos.find((p) => p.person === 'statham')!.jpeg }));
+    // When it is indexed from S3, then its face is indexed
     const r = await client.send(
       new IndexFacesCommand({ CollectionId: 's3col', Image: { S3Object: { Bucket: 'faces', Name: 'people/statham.jpg' } }, ExternalImageId: 'Jhb', MaxFaces: 1, QualityFilter: 'AUTO', DetectionAttributes: ['ALL'] }),
     );
     expect(r.FaceRecords).toHaveLength(1);
+    // When the object or the bucket does not exist, then the S3 object is invalid
     await expectError(client.send(new IndexFacesCommand({ CollectionId: 's3col', Image: { S3Object: { Bucket: 'faces', Name: 'nope.jpg' } } })), InvalidS3ObjectException);
     await expectError(client.send(new IndexFacesCommand({ CollectionId: 's3col', Image: { S3Object: { Bucket: 'no-bucket', Name: 'x.jpg' } } })), InvalidS3ObjectException);
+    // When an S3 image is over 15 MB, then it is too large
     const big = Buffer.alloc(15 * 1024 * 1024 + 10);
     big.set([0xff, 0xd8, 0xff, 0xe0]);
     await s3.send(new PutObjectCommand({ Bucket: 'faces', Key: 'big.jpg', Body: big }));
@@ -340,7 +370,9 @@ describeWithDlib('local Rekognition service (real faces, real SDK)', (dir) => {
   });
 
   test('validation errors as AWS gives them', async () => {
+    // Given a photo
     const img = { Bytes: photos[0].jpeg };
+    // When a parameter is out of AWS's bounds, then it is a ValidationException naming it
     const bad = await expectError(
       client.send(new IndexFacesCommand({ CollectionId: 's3col', Image: img, ExternalImageId: 'has space' })),
       RekognitionServiceException,
@@ -352,13 +384,16 @@ describeWithDlib('local Rekognition service (real faces, real SDK)', (dir) => {
     await expectError(client.send(new SearchFacesByImageCommand({ CollectionId: 's3col', Image: img, MaxFaces: 5000 })), RekognitionServiceException, 'ValidationException');
     await expectError(client.send(new SearchFacesByImageCommand({ CollectionId: 's3col', Image: img, FaceMatchThreshold: 101 })), RekognitionServiceException, 'ValidationException');
     await expectError(client.send(new IndexFacesCommand({ CollectionId: 's3col', Image: img, QualityFilter: 'BEST' as never })), RekognitionServiceException, 'ValidationException');
+    // When the collection does not exist, then it is not found
     await expectError(client.send(new IndexFacesCommand({ CollectionId: 'missing', Image: img })), ResourceNotFoundException);
     await expectError(client.send(new SearchFacesByImageCommand({ CollectionId: 'missing', Image: img })), ResourceNotFoundException);
     await expectError(client.send(new ListFacesCommand({ CollectionId: 'missing' })), ResourceNotFoundException);
+    // When a face id is not a UUID, then it is a ValidationException
     await expectError(client.send(new DeleteFacesCommand({ CollectionId: 's3col', FaceIds: ['not-a-uuid'] })), RekognitionServiceException, 'ValidationException');
   });
 
   test('stream processors: states, validation, uniqueness, pagination, pluggable runner', async () => {
+    // Given processor definitions, each on its own video and data stream
     const input = (n: number, threshold?: number): CreateStreamProcessorCommandInput => ({
       Name: `proc-${n}`,
       Input: { KinesisVideoStream: { Arn: `arn:aws:kinesisvideo:us-east-1:000000000000:stream/cam${n}/1700000000000` } },
@@ -366,21 +401,25 @@ describeWithDlib('local Rekognition service (real faces, real SDK)', (dir) => {
       RoleArn: 'arn:aws:iam::000000000000:role/RekognitionRole',
       Settings: { FaceSearch: { CollectionId: 'bald', FaceMatchThreshold: threshold } },
     });
+    // When a processor is created below the minimum threshold, then it is STOPPED with threshold 80
     const created = await client.send(new CreateStreamProcessorCommand(input(1, 50)));
     expect(created.StreamProcessorArn).toBe('arn:aws:rekognition:us-east-1:000000000000:streamprocessor/proc-1');
     let d = await client.send(new DescribeStreamProcessorCommand({ Name: 'proc-1' }));
     expect(d.Status).toBe('STOPPED');
     expect(d.Settings!.FaceSearch!.FaceMatchThreshold).toBe(80);
     expect(d.CreationTimestamp).toBeInstanceOf(Date);
+    // When another uses its name, video stream or data stream, or a name AWS refuses, then it is not created
     await expectError(client.send(new CreateStreamProcessorCommand(input(1))), ResourceInUseException);
     await expectError(client.send(new CreateStreamProcessorCommand({ ...input(2), Input: input(1).Input })), ResourceInUseException);
     await expectError(client.send(new CreateStreamProcessorCommand({ ...input(2), Output: input(1).Output })), ResourceInUseException);
     await expectError(client.send(new CreateStreamProcessorCommand({ ...input(2), Name: 'bad name!' })), RekognitionServiceException, 'ValidationException');
     await expectError(client.send(new CreateStreamProcessorCommand({ ...input(2), Name: 'x'.repeat(129) })), RekognitionServiceException, 'ValidationException');
+    // When created with 85.5, then it keeps 85.5
     await client.send(new CreateStreamProcessorCommand(input(2, 85.5)));
     d = await client.send(new DescribeStreamProcessorCommand({ Name: 'proc-2' }));
     expect(d.Settings!.FaceSearch!.FaceMatchThreshold).toBe(85.5);
 
+    // When started, then it is RUNNING with a session; starting it again, deleting it, stopping a stopped one or starting a missing one is refused
     const started = await client.send(new StartStreamProcessorCommand({ Name: 'proc-1' }));
     expect(started.SessionId).toMatch(/^[0-9a-f-]{36}$/);
     expect((await client.send(new DescribeStreamProcessorCommand({ Name: 'proc-1' }))).Status).toBe('RUNNING');
@@ -388,6 +427,7 @@ describeWithDlib('local Rekognition service (real faces, real SDK)', (dir) => {
     await expectError(client.send(new DeleteStreamProcessorCommand({ Name: 'proc-1' })), ResourceInUseException);
     await expectError(client.send(new StopStreamProcessorCommand({ Name: 'proc-2' })), ResourceInUseException);
     await expectError(client.send(new StartStreamProcessorCommand({ Name: 'nope' })), ResourceNotFoundException);
+    // When stopped, then it is STOPPED
     await client.send(new StopStreamProcessorCommand({ Name: 'proc-1' }));
     expect((await client.send(new DescribeStreamProcessorCommand({ Name: 'proc-1' }))).Status).toBe('STOPPED');
 
@@ -403,14 +443,17 @@ describeWithDlib('local Rekognition service (real faces, real SDK)', (dir) => {
         calls.push(`stop:${p.Name}`);
       },
     };
+    // When the runner is slow, then the processor is STARTING until the runner has started
     server.service.setRunner(slow);
     await client.send(new StartStreamProcessorCommand({ Name: 'proc-2' }));
     expect((await client.send(new DescribeStreamProcessorCommand({ Name: 'proc-2' }))).Status).toBe('STARTING');
     release();
     await new Promise((r) => setTimeout(r, 20));
     expect((await client.send(new DescribeStreamProcessorCommand({ Name: 'proc-2' }))).Status).toBe('RUNNING');
+    // When stopped, then the runner was started and stopped once
     await client.send(new StopStreamProcessorCommand({ Name: 'proc-2' }));
     expect(calls).toEqual(['start:proc-2', 'stop:proc-2']);
+    // When the runner fails, then the processor is FAILED with its message
     server.service.setRunner({ start: () => Promise.reject(new Error('Kinesis video stream cam2 does not exist')), stop: () => undefined });
     await client.send(new StartStreamProcessorCommand({ Name: 'proc-2' }));
     await new Promise((r) => setTimeout(r, 20));
@@ -419,19 +462,20 @@ describeWithDlib('local Rekognition service (real faces, real SDK)', (dir) => {
     expect(d.StatusMessage).toMatch(/does not exist/);
     server.service.setRunner({ start: () => undefined, stop: () => undefined });
 
-    // Collection missing -> FAILED on start
+    // When its collection does not exist, then it is FAILED on start, naming it
     await client.send(new CreateStreamProcessorCommand({ ...input(3), Settings: { FaceSearch: { CollectionId: 'gone' } } }));
     await client.send(new StartStreamProcessorCommand({ Name: 'proc-3' }));
     d = await client.send(new DescribeStreamProcessorCommand({ Name: 'proc-3' }));
     expect(d.Status).toBe('FAILED');
     expect(d.StatusMessage).toMatch(/gone/);
 
-    // Running quota
+    // When 10 processors run, then an 11th cannot start
     for (let n = 10; n < 21; n++) await client.send(new CreateStreamProcessorCommand(input(n)));
     for (let n = 10; n < 20; n++) await client.send(new StartStreamProcessorCommand({ Name: `proc-${n}` }));
     await expectError(client.send(new StartStreamProcessorCommand({ Name: 'proc-20' })), LimitExceededException);
     for (let n = 10; n < 20; n++) await client.send(new StopStreamProcessorCommand({ Name: `proc-${n}` }));
 
+    // When they are listed five by five, then every processor is listed once; a made-up token is refused
     const names: string[] = [];
     let token: string | undefined;
     do {
@@ -442,23 +486,29 @@ describeWithDlib('local Rekognition service (real faces, real SDK)', (dir) => {
     expect(names).toHaveLength(14);
     await expectError(client.send(new ListStreamProcessorsCommand({ NextToken: 'x' })), InvalidPaginationTokenException);
 
+    // When one is deleted, then it is not found
     await client.send(new DeleteStreamProcessorCommand({ Name: 'proc-1' }));
     await expectError(client.send(new DescribeStreamProcessorCommand({ Name: 'proc-1' })), ResourceNotFoundException);
   });
 
   test('concurrent IndexFaces into one collection, then state survives a restart', async () => {
+    // Given a collection
     await client.send(new CreateCollectionCommand({ CollectionId: 'concurrent' }));
+    // When 12 photos are indexed into it at once
     const results = await Promise.all(
       photos.slice(0, 12).map((p, i) =>
         client.send(new IndexFacesCommand({ CollectionId: 'concurrent', Image: { Bytes: p.jpeg }, ExternalImageId: `${p.person}-${i}`, MaxFaces: 1 })),
       ),
     );
+    // Then each has its own face id and the collection counts 12
     const ids = results.map((r) => r.FaceRecords![0].Face!.FaceId!);
     expect(new Set(ids).size).toBe(12);
     expect((await client.send(new DescribeCollectionCommand({ CollectionId: 'concurrent' }))).FaceCount).toBe(12);
 
+    // When the service restarts on the same data
     await server.close();
     await start();
+    // Then its collections, faces and stream processors are as they were
     expect((await client.send(new DescribeCollectionCommand({ CollectionId: 'concurrent' }))).FaceCount).toBe(12);
     expect((await client.send(new DescribeCollectionCommand({ CollectionId: 'faces' }))).FaceCount).toBe(3);
     const search = await client.send(new SearchFacesByImageCommand({ CollectionId: 'bald', Image: { Bytes: photos[photos.length - 1].jpeg } }));

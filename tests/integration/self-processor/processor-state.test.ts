@@ -30,9 +30,11 @@ describe('self processor state (DynamoDB, conditional writes)', () => {
   });
 
   it('start marks RUNNING and invokes one worker; starting again is a no-op', async () => {
+    // When the processor is started twice
     await processor.start(camera);
     await processor.start(camera);
 
+    // Then one worker was invoked and it is RUNNING with its settings
     expect(invoked).toHaveLength(1);
     expect(await processor.describe(camera)).toMatchObject({ camera: camera.camera, mode: 'self', state: 'RUNNING', settings: { collectionId: 'faces', faceMatchThreshold: 85.5 } });
   });
@@ -51,18 +53,19 @@ describe('self processor state (DynamoDB, conditional writes)', () => {
   });
 
   it('hands the lease to the next run only, and lets nobody else in while it is live', async () => {
+    // Given the started processor's lease claimed by its first run
     await processor.start(camera);
     const [event] = invoked;
     const first = { camera: event.camera, sessionId: event.sessionId, token: event.leaseToken };
     expect(await table.claim(first, now, now + 60_000, stored)).toBeDefined();
 
-    // A stale or foreign run cannot claim a live lease
+    // When a stale or foreign run claims the live lease, then it cannot; the holder checkpoints
     expect(await table.claim({ ...first, token: 'intruder' }, now + 1000, now + 60_000, stored)).toBeUndefined();
     expect(await table.checkpoint(first, { cursorMs: now + 5000, framesAnalysed: 25 }, now + 5000, now + 60_000)).toBe(true);
     // and says when, for the stalled-chain check
     expect(await table.get(first.camera)).toMatchObject({ cursorMs: now + 5000, checkpointAt: now + 5000 });
 
-    // Hand-off: the old holder loses its rights, the next run gets them
+    // When the holder hands off, then it loses its rights and the next run gets them
     expect(await table.handOff(first, 'next', now + 50_000, now + 170_000)).toBe(true);
     expect(await table.renew(first, now + 50_001, now + 60_000)).toBe(false);
     const next = { ...first, token: 'next' };
@@ -73,30 +76,35 @@ describe('self processor state (DynamoDB, conditional writes)', () => {
   });
 
   it('lets a retry take over an expired lease (the holder died)', async () => {
+    // Given the started processor's lease claimed until now + 60 s
     await processor.start(camera);
     const [event] = invoked;
     const lease = { camera: event.camera, sessionId: event.sessionId, token: event.leaseToken };
     await table.claim(lease, now, now + 60_000, stored);
 
+    // When a retry claims it after it expired, then the retry holds it and the old holder can no longer checkpoint
     expect(await table.claim({ ...lease, token: 'retry' }, now + 60_001, now + 900_000, stored)).toMatchObject({ leaseToken: 'retry' });
     expect(await table.checkpoint(lease, { cursorMs: now, framesAnalysed: 0 }, now + 60_002, now + 900_000)).toBe(false);
   });
 
   it('stop makes the running worker stop (STOPPING, then STOPPED when it releases), and a start meanwhile is refused', async () => {
+    // Given a running worker holding the camera
     await processor.start(camera);
     const [event] = invoked;
     const lease = { camera: event.camera, sessionId: event.sessionId, token: event.leaseToken };
     await table.claim(lease, now, now + 60_000, stored);
 
+    // When the processor is stopped, then it is STOPPING: the worker cannot renew, and a start is refused
     await processor.stop(camera);
     expect((await processor.describe(camera)).state).toBe('STOPPING');
     expect(await table.renew(lease, now + 1, now + 60_000)).toBe(false);
     await expect(processor.start(camera)).rejects.toThrow('is stopping');
 
+    // When the worker releases the camera, then it is STOPPED
     await table.release(lease, now + 2);
     expect((await processor.describe(camera)).state).toBe('STOPPED');
 
-    // A new start is a new session: the old run's lease can never write again
+    // When it is started again, then it is a new session: the old run's lease can never write again
     await processor.start(camera);
     expect(invoked).toHaveLength(2);
     expect(invoked[1].sessionId).not.toBe(event.sessionId);
@@ -104,17 +112,22 @@ describe('self processor state (DynamoDB, conditional writes)', () => {
   });
 
   it('stops at once when no worker holds the camera, and describes a never-started camera as STOPPED', async () => {
+    // Given a never-started camera, then it is STOPPED; once started, its first run never claims
     expect((await processor.describe(camera)).state).toBe('STOPPED');
     await processor.start(camera);
     now += 10 * 60_000; // the first run never claimed: its hand-off grace is over
+    // When it is stopped, then it is STOPPED at once
     await processor.stop(camera);
     expect((await processor.describe(camera)).state).toBe('STOPPED');
   });
 
   it('restarts a RUNNING processor whose chain broke (expired lease) on start', async () => {
+    // Given a RUNNING processor whose lease expired 10 minutes ago
     await processor.start(camera);
     now += 10 * 60_000;
+    // When it is started
     await processor.start(camera);
+    // Then a new run of the same session is invoked with a new lease
     expect(invoked).toHaveLength(2);
     expect(invoked[1].sessionId).toBe(invoked[0].sessionId);
     expect(invoked[1].leaseToken).not.toBe(invoked[0].leaseToken);

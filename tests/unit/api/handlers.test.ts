@@ -63,9 +63,12 @@ const described = (status: StreamProcessorStatus) => ({
 
 describe('POST /processor/start', () => {
   it('starts a stopped processor and answers its new state', async () => {
+    // given
     rekognition.on(DescribeStreamProcessorCommand).resolvesOnce(described('STOPPED')).resolves(described('STARTING'));
     rekognition.on(StartStreamProcessorCommand).resolves({ SessionId: 's' });
+    // when
     const response = await invoke(handlers['start-processor'], { method: 'POST', path: '/processor/start', query: { camera: 'front-door' } });
+    // then
     expect(response.statusCode).toBe(200);
     expect(rekognition).toHaveReceivedCommandWith(StartStreamProcessorCommand, { Name: PROCESSOR });
     expect(rekognition).toHaveReceivedCommandWith(DescribeStreamProcessorCommand, { Name: PROCESSOR });
@@ -86,17 +89,23 @@ describe('POST /processor/start', () => {
   });
 
   it('does not call Start for a running processor', async () => {
+    // given
     rekognition.on(DescribeStreamProcessorCommand).resolves(described('RUNNING'));
+    // when
     const response = await invoke(handlers['start-processor'], { method: 'POST', path: '/processor/start', query: { camera: 'front-door' } });
+    // then
     expect(response.statusCode).toBe(200);
     expect(response.body.processors[0]).toMatchObject({ state: 'RUNNING', changed: false });
     expect(rekognition).not.toHaveReceivedCommand(StartStreamProcessorCommand);
   });
 
   it('answers 409 with the state when Rekognition refuses mid-transition', async () => {
+    // given
     rekognition.on(DescribeStreamProcessorCommand).resolves(described('STOPPING'));
     rekognition.on(StartStreamProcessorCommand).rejects(Object.assign(new Error('busy'), { name: 'ResourceInUseException' }));
+    // when
     const response = await invoke(handlers['start-processor'], { method: 'POST', path: '/processor/start', query: { camera: 'front-door' } });
+    // then
     expect(response.statusCode).toBe(409);
     expect(response.body.error).toMatchObject({
       code: 'Conflict',
@@ -106,8 +115,10 @@ describe('POST /processor/start', () => {
   });
 
   it('answers 404 for an unknown camera and 400 for a malformed one', async () => {
+    // when
     const unknown = await invoke(handlers['start-processor'], { method: 'POST', path: '/processor/start', query: { camera: 'attic' } });
     const malformed = await invoke(handlers['start-processor'], { method: 'POST', path: '/processor/start', query: { camera: 'Front Door' } });
+    // then
     expect(unknown.statusCode).toBe(404);
     expect(unknown.body.error.message).toContain('front-door, garage');
     expect(malformed.statusCode).toBe(400);
@@ -118,9 +129,12 @@ describe('POST /processor/start', () => {
 
 describe('POST /processor/stop and GET /processor', () => {
   it('stops every running processor when no camera is given', async () => {
+    // given
     rekognition.on(DescribeStreamProcessorCommand).resolves(described('RUNNING'));
     rekognition.on(StopStreamProcessorCommand).resolves({});
+    // when
     const response = await invoke(handlers['stop-processor'], { method: 'POST', path: '/processor/stop' });
+    // then
     expect(response.statusCode).toBe(200);
     expect(rekognition).toHaveReceivedCommandWith(StopStreamProcessorCommand, { Name: PROCESSOR });
     expect(rekognition).toHaveReceivedCommandWith(StopStreamProcessorCommand, { Name: 'facewatch-test-garage' });
@@ -128,15 +142,21 @@ describe('POST /processor/stop and GET /processor', () => {
   });
 
   it('describes the processors', async () => {
+    // given
     rekognition.on(DescribeStreamProcessorCommand).resolves(described('RUNNING'));
+    // when
     const response = await invoke(handlers['describe-processor'], { method: 'GET', path: '/processor', query: { camera: 'front-door' } });
+    // then
     expect(response.statusCode).toBe(200);
     expect(response.body.processors).toEqual([expect.objectContaining({ state: 'RUNNING', settings: { collectionId: 'facewatch-test-faces', faceMatchThreshold: 85.5 } })]);
   });
 
   it('answers 404 when the processor does not exist', async () => {
+    // given
     rekognition.on(DescribeStreamProcessorCommand).rejects(Object.assign(new Error('nope'), { name: 'ResourceNotFoundException' }));
+    // when
     const response = await invoke(handlers['describe-processor'], { method: 'GET', path: '/processor', query: { camera: 'garage' } });
+    // then
     expect(response.statusCode).toBe(404);
     expect(response.body.error.message).toContain('facewatch-test-garage');
   });
@@ -144,33 +164,44 @@ describe('POST /processor/stop and GET /processor', () => {
 
 describe('people routes', () => {
   it('GET /people/{personId} answers 404 with a JSON error for an unknown person', async () => {
+    // given
     documents.on(QueryCommand).resolves({ Items: [] });
+    // when
     const response = await invoke(handlers['get-person'], { method: 'GET', path: '/people/nobody', route: '/people/{personId}', pathParameters: { personId: 'nobody' } });
+    // then
     expect(response.statusCode).toBe(404);
     expect(response.headers['content-type']).toBe('application/json');
     expect(response.body).toEqual({ error: { code: 'NotFound', message: expect.stringContaining('"nobody"'), field: 'personId', requestId: expect.any(String) } });
   });
 
   it('GET /people/{personId} accepts a percent-encoded hashed id', async () => {
+    // given
     documents.on(QueryCommand).resolves({
       Items: [{ pk: 'PERSON#Jose:0123456789abcdef', sk: 'PROFILE', personId: 'Jose:0123456789abcdef', displayName: 'José', rules: { muted: false, watchlist: true } }],
     });
+    // when
     const response = await invoke(handlers['get-person'], { method: 'GET', path: '/people/Jose%3A0123456789abcdef', pathParameters: { personId: 'Jose%3A0123456789abcdef' } });
+    // then
     expect(response.statusCode).toBe(200);
     expect(documents).toHaveReceivedCommandWith(QueryCommand, { ExpressionAttributeValues: { ':pk': 'PERSON#Jose:0123456789abcdef' } });
     expect(response.body).toMatchObject({ personId: 'Jose:0123456789abcdef', displayName: 'José', faces: [], rejectedPhotos: [] });
   });
 
   it('GET /people/{personId} answers 400 naming the field for a malformed id', async () => {
+    // when
     const response = await invoke(handlers['get-person'], { method: 'GET', path: '/people/a b', pathParameters: { personId: 'a b' } });
+    // then
     expect(response.statusCode).toBe(400);
     expect(response.body.error).toMatchObject({ code: 'ValidationError', field: 'personId' });
   });
 
   it('PATCH /people/{personId} updates only the rules given', async () => {
+    // given
     documents.on(UpdateCommand).resolves({ Attributes: { personId: 'bob', displayName: 'bob', rules: { muted: true, watchlist: false } } });
     documents.on(QueryCommand).resolves({ Items: [{ pk: 'PERSON#bob', sk: 'PROFILE', personId: 'bob', displayName: 'bob', rules: { muted: true, watchlist: false } }] });
+    // when
     const response = await invoke(handlers['update-person'], { method: 'PATCH', path: '/people/bob', pathParameters: { personId: 'bob' }, body: { muted: true } });
+    // then
     expect(response.statusCode).toBe(200);
     expect(documents).toHaveReceivedCommandWith(UpdateCommand, {
       TableName: env.PEOPLE_TABLE,
@@ -188,15 +219,20 @@ describe('people routes', () => {
     ['an unknown field', { muted: true, vip: true }, 'body'],
     ['no rule at all', {}, 'body'],
   ])('PATCH /people/{personId} answers 400 for %s', async (_, body, field) => {
+    // when
     const response = await invoke(handlers['update-person'], { method: 'PATCH', path: '/people/bob', pathParameters: { personId: 'bob' }, body });
+    // then
     expect(response.statusCode).toBe(400);
     expect(response.body.error).toMatchObject({ code: 'ValidationError', field });
     expect(documents).not.toHaveReceivedCommand(UpdateCommand);
   });
 
   it('PATCH /people/{personId} answers 404 for an unknown person', async () => {
+    // given
     documents.on(UpdateCommand).rejects(Object.assign(new Error('failed'), { name: 'ConditionalCheckFailedException' }));
+    // when
     const response = await invoke(handlers['update-person'], { method: 'PATCH', path: '/people/bob', pathParameters: { personId: 'bob' }, body: { watchlist: true } });
+    // then
     expect(response.statusCode).toBe(404);
   });
 
@@ -248,12 +284,15 @@ describe('people routes', () => {
 
 describe('GET /sightings', () => {
   it('reads the byPerson index newest first within the window', async () => {
+    // given
     documents.on(QueryCommand).resolves({ Items: [] });
+    // when
     const response = await invoke(handlers['list-sightings'], {
       method: 'GET',
       path: '/sightings',
       query: { personId: 'bob', since: '2025-03-01T00:00:00Z', until: '2025-03-02T00:00:00+01:00', limit: '10' },
     });
+    // then
     expect(response.statusCode).toBe(200);
     expect(response.body).toEqual({ sightings: [] });
     expect(documents).toHaveReceivedCommandWith(QueryCommand, {
@@ -275,14 +314,19 @@ describe('GET /sightings', () => {
     [{ cursor: 'not a cursor!' }, 'cursor'],
     [{ cursor: 'bm90LWpzb24' }, 'cursor'],
   ])('answers 400 for %j naming the field', async (query, field) => {
+    // when
     const response = await invoke(handlers['list-sightings'], { method: 'GET', path: '/sightings', query });
+    // then
     expect(response.statusCode).toBe(400);
     expect(response.body.error).toMatchObject({ code: 'ValidationError', field });
   });
 
   it('answers 500 with the request id and no internals on an unexpected error', async () => {
+    // given
     documents.on(QueryCommand).rejects(new Error('socket hang up at /var/task/secret.js:12'));
+    // when
     const response = await invoke(handlers['list-sightings'], { method: 'GET', path: '/sightings', query: { camera: 'garage' } });
+    // then
     expect(response.statusCode).toBe(500);
     expect(response.body).toEqual({ error: { code: 'InternalError', message: expect.any(String), requestId: expect.stringMatching(/^req-/) } });
     expect(JSON.stringify(response.body)).not.toContain('secret.js');
@@ -305,7 +349,9 @@ describe('authentication', () => {
     const handler = apiHandler(async () => json(200, { ok: true }), { API_TOKEN_SHA256: digest });
 
     it('accepts the bearer token', async () => {
+      // when
       const response = await invoke(handler, { method: 'GET', path: '/people', headers: { authorization: `Bearer ${token}` }, iam: false });
+      // then
       expect(response).toMatchObject({ statusCode: 200, body: { ok: true } });
     });
 
@@ -314,7 +360,9 @@ describe('authentication', () => {
       ['a wrong token', { authorization: 'Bearer wrong' }],
       ['another scheme', { authorization: `Basic ${token}` }],
     ])('refuses %s with 401, even with an IAM caller', async (_, headers) => {
+      // when
       const response = await invoke(handler, { method: 'GET', path: '/people', headers });
+      // then
       expect(response.statusCode).toBe(401);
       expect(response.headers['www-authenticate']).toBe('Bearer');
       expect(response.body.error).toMatchObject({ code: 'Unauthorized', message: expect.stringContaining('.facewatch/api-token') });

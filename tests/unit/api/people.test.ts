@@ -44,9 +44,12 @@ describe('getPerson', () => {
 
 describe('listPeople', () => {
   it('pages through people with their faces, and lists unfiled photos', async () => {
+    // Given three people with a face each and a photo outside the layout
     const { people } = await given([{ key: 'faces/ann/1.jpg' }, { key: 'faces/bob/1.jpg' }, { key: 'faces/cy/1.jpg' }, { key: 'faces/loose.jpg' }]);
+    // When they are listed two by two
     const first = await listPeople(people, 2);
     const second = await listPeople(people, 2, first.nextCursor);
+    // Then two pages hold them in order, with their faces, and the loose photo is listed as unfiled
     expect(first.people.map((p) => p.personId)).toEqual(['ann', 'bob']);
     expect(first.people[0].faces).toHaveLength(1);
     expect(second.people.map((p) => p.personId)).toEqual(['cy']);

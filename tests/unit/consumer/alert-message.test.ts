@@ -50,9 +50,11 @@ describe('buildAlertMessage', () => {
   });
 
   it('keeps the email subject ASCII and short (SNS rules), falling back to the person id for other scripts', () => {
+    // When the display name is in another script, then the subject names the person id, the sms keeps the name
     const message = buildAlertMessage(known, { displayName: '김민수', cooldownSeconds: 60 });
     expect(message.subject).toBe('facewatch: alice seen at front-door');
     expect(JSON.parse(message.message).sms).toContain('김민수');
+    // When it is 300 characters long, then the subject stays under 100 and the sms within 160
     const long = buildAlertMessage(known, { displayName: 'A'.repeat(300), cooldownSeconds: 60 });
     expect(long.subject.length).toBeLessThan(100);
     expect(JSON.parse(long.message).sms.length).toBeLessThanOrEqual(160);

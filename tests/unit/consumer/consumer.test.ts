@@ -26,11 +26,14 @@ function consumer(ports: FaceSearchConsumerDeps['ports']) {
 
 describe('face-search consumer (batch handling)', () => {
   it('records every good record of a batch and reports no failure', async () => {
+    // Given a batch of three good records, of three people
     const ports = inMemoryPorts();
     const { handler, metric } = consumer(ports);
 
+    // When the consumer handles it
     const response = await handler(kinesisEvent([frame(0), frame(1, 'bob'), frame(2, 'carol')]));
 
+    // Then no record failed, and three sightings, three alerts and their metrics were recorded
     expect(response).toEqual({ batchItemFailures: [] });
     expect(ports.sightings.items.size).toBe(3);
     expect(ports.publisher.people()).toEqual(['alice', 'bob', 'carol']);
@@ -86,10 +89,13 @@ describe('face-search consumer (batch handling)', () => {
   });
 
   it('counts alerts held back by the cooldown and measures the processor lag', async () => {
+    // Given two records of the same person 10 s apart, within the cooldown
     const ports = inMemoryPorts();
     const { handler, metric, metrics } = consumer(ports);
     // Arrival 1_700_000_001.5, server timestamps 1_700_000_000.5 and 1_700_000_010.5 (the second arrives "before" it: lag 0)
+    // When the consumer handles them
     await handler(kinesisEvent([frame(0), frame(10)]));
+    // Then one alert is sent and one held back, and the lag of each record is measured
     expect(metric('AlertsSent')).toBe(1);
     expect(metric('AlertsSuppressed')).toBe(1);
     const lags = metrics.addMetric.mock.calls.filter(([n]) => n === 'ProcessorLagSeconds').map(([, unit, value]) => [unit, value]);

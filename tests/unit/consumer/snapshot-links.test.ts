@@ -90,9 +90,12 @@ describe('snapshot links (self processor snapshots)', () => {
   });
 
   it('keeps about one frame a second at 5 frames/s, every frame at 1 frame/s or slower', () => {
+    // Given 10 s of frames at 5 frames/s, jittered by whole video frames
     const start = 1_700_000_000_037;
     const frames = Array.from({ length: 50 }, (_, i) => start + i * 200 + ((i * 37) % 3) * 40); // 10 s, jittered by whole video frames
+    // When each is asked whether it keeps a snapshot
     const kept = frames.filter((t) => keepsSnapshot(t, 200));
+    // Then about one a second is kept; at 1 frame/s every frame is
     expect(kept.length).toBeGreaterThanOrEqual(8);
     expect(kept.length).toBeLessThanOrEqual(12);
     expect([0, 1000, 2000].every((t) => keepsSnapshot(start + t, 1000))).toBe(true);
@@ -112,10 +115,13 @@ describe('snapshot links (self processor snapshots)', () => {
   });
 
   it('S3SnapshotLinks presigns a GetObject of exactly that key for its lifetime (snapshotLinkSeconds)', async () => {
+    // given
     const s3 = new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } });
 
+    // when
     const url = new URL(await new S3SnapshotLinks(s3, 'faces-bucket', 3600).urlFor('snapshots/front-door/x.jpg'));
 
+    // then
     expect(url.hostname).toBe('faces-bucket.s3.eu-west-1.amazonaws.com');
     expect(url.pathname).toBe('/snapshots/front-door/x.jpg');
     expect(url.searchParams.get('X-Amz-Expires')).toBe('3600');

@@ -103,19 +103,24 @@ describe('handlePhotoEvent: rejected photos', () => {
   });
 
   it('words a truncated photo as truncated and a 20,000 × 20,000 px one with its size (not "not a JPEG or PNG")', async () => {
+    // Given Rekognition refusing a truncated JPEG and a 20,000 × 20,000 px PNG
     const { faces, ports } = setup();
     faces.script.set('faces/bob/cut.jpg', { kind: 'refused', problem: 'NOT_JPEG_OR_PNG', detail: 'Request has invalid image format: the JPEG is truncated (its data ends before the end of the image).' });
     faces.script.set('faces/bob/bomb.png', { kind: 'refused', problem: 'TOO_LARGE', detail: 'Image size is too large: 20000×20000 px exceeds 50 megapixels.' });
+    // When both are uploaded
     const cut = await handlePhotoEvent(created('faces/bob/cut.jpg'), ports);
     const bomb = await handlePhotoEvent(created('faces/bob/bomb.png'), ports);
+    // Then each is rejected with a message saying what is wrong with it
     expect(cut).toMatchObject({ outcome: 'rejected', rejection: { reason: 'INVALID_IMAGE', message: expect.stringMatching(/^"cut\.jpg" is truncated/) } });
     expect(bomb).toMatchObject({ outcome: 'rejected', rejection: { reason: 'TOO_LARGE', message: expect.stringContaining('too large: 20000×20000 px exceeds 50 megapixels') } });
   });
 
   it('refuses a non-image file and an oversized one without calling Rekognition', async () => {
     const { people, faces, ports } = setup();
+    // When a text file and a JPEG over 15 MB are uploaded
     await handlePhotoEvent(created('faces/bob/notes.txt'), ports);
     await handlePhotoEvent(created('faces/bob/huge.jpg', { size: 15 * 1024 * 1024 + 1 }), ports);
+    // Then Rekognition is not called and each is recorded as refused with its reason
     expect(faces.indexCalls).toHaveLength(0);
     expect((await people.getPhoto('bob', 'faces/bob/notes.txt'))?.rejection?.reason).toBe('NOT_JPEG_OR_PNG');
     expect((await people.getPhoto('bob', 'faces/bob/huge.jpg'))?.rejection?.reason).toBe('TOO_LARGE');
@@ -179,8 +184,11 @@ describe('handlePhotoEvent: a deleted photo', () => {
 
   it('ignores a deletion older than the recorded upload', async () => {
     const { people, faces, ports } = setup();
+    // Given a photo indexed from an upload with sequencer 0F
     await handlePhotoEvent(created('faces/bob/1.jpg', { sequencer: '0F' }), ports);
+    // When a deletion with the older sequencer 0E arrives
     const outcome = await handlePhotoEvent(removed('faces/bob/1.jpg', '0E'), ports);
+    // Then it is skipped: the face and the photo stay
     expect(outcome.outcome).toBe('skipped');
     expect(faces.faces.size).toBe(1);
     expect(await people.getPhoto('bob', 'faces/bob/1.jpg')).toBeDefined();

@@ -67,12 +67,15 @@ describe('EBML primitives', () => {
   });
 
   it('rewrites the relative timecode of a block', () => {
+    // Given a block parsed out of a cluster
     const raw = simpleBlock(5, true);
     let child: ClusterChild | undefined;
     const p = new MkvStreamParser({ clusterChild: (c) => (child = c) });
     p.push(Buffer.concat([unknownSizeHeader(ID.Segment), unknownSizeHeader(ID.Cluster), uintElement(ID.Timecode, 0), raw]));
     expect(child?.kind).toBe('block');
+    // When its relative timecode is rewritten to -300
     const rewritten = withRelativeTimecode(child as Extract<ClusterChild, { kind: 'block' }>, -300);
+    // Then parsing the rewritten block reads -300
     let again: number | undefined;
     new MkvStreamParser({ clusterChild: (c) => c.kind === 'block' && (again = c.block.relativeTimecode) }).push(
       Buffer.concat([unknownSizeHeader(ID.Segment), unknownSizeHeader(ID.Cluster), rewritten]),
@@ -83,6 +86,7 @@ describe('EBML primitives', () => {
 
 describe('MkvStreamParser', () => {
   it.each([1, 7, 1000])('splits a live stream of unknown-size clusters fed %i bytes at a time', (chunk) => {
+    // Given a live stream: header, tracks, then two unknown-size clusters of 2 and 3 blocks
     const stream = Buffer.concat([
       ebmlHeader,
       unknownSizeHeader(ID.Segment),
@@ -98,7 +102,9 @@ describe('MkvStreamParser', () => {
       simpleBlock(40, false),
       simpleBlock(80, false),
     ]);
+    // When it is fed in chunks
     const out = collect(stream, chunk);
+    // Then each cluster comes out with its timecode, blocks and keyframes
     expect(out.header).toBe(1);
     expect(out.tracks).toBe(1);
     expect(out.clusters).toEqual([
@@ -108,6 +114,7 @@ describe('MkvStreamParser', () => {
   });
 
   it('handles known-size clusters, skipped elements and a second EBML header in one stream', () => {
+    // Given known-size clusters with Void and Tags elements between them, followed by a second EBML header and segment
     const cluster = (tc: number) => element(ID.Cluster, [uintElement(ID.Timecode, tc), simpleBlock(0, true)]);
     const stream = Buffer.concat([
       ebmlHeader,
@@ -124,7 +131,9 @@ describe('MkvStreamParser', () => {
       tracks,
       cluster(0),
     ]);
+    // When it is fed 5 bytes at a time
     const out = collect(stream, 5);
+    // Then both headers and the three clusters are seen, the other elements skipped
     expect(out.header).toBe(2);
     expect(out.clusters.map((c) => c.timecode)).toEqual([0, 2000, 0]);
   });

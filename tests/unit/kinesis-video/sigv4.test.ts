@@ -19,9 +19,11 @@ class Sha256 {
 
 describe('signRequest', () => {
   it('produces the same Authorization header as the AWS SDK signer', async () => {
+    // Given a PutMedia request with a session token
     const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'tok' };
     const date = new Date('2024-05-06T07:08:09Z');
     const headers = { 'x-amzn-stream-name': 'cam-1', 'x-amzn-fragment-timecode-type': 'RELATIVE', 'x-amzn-producer-start-timestamp': '1714979289.000' };
+    // When it is signed here and by the AWS SDK's signer
     const ours = signRequest({ method: 'POST', url: 'http://127.0.0.1:4566/putMedia', headers, region: 'eu-west-1', service: 'kinesisvideo', credentials, date });
 
     const signer = new SignatureV4({ credentials, region: 'eu-west-1', service: 'kinesisvideo', sha256: Sha256 as unknown as HashConstructor });
@@ -38,6 +40,7 @@ describe('signRequest', () => {
       },
       { signingDate: date },
     );
+    // Then both Authorization headers are the same, and the token is sent
     expect(ours.authorization).toBe(theirs.headers.authorization);
     expect(ours['x-amz-security-token']).toBe('tok');
   });

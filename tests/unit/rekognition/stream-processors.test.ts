@@ -25,12 +25,15 @@ describe('StreamProcessorStore', () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   test('no-op runner: immediate RUNNING and STOPPED, persisted', () => {
+    // Given a processor with the no-op runner
     const s = new StreamProcessorStore(dir);
     const p = record('a');
     s.processors.set('a', p);
+    // When it is launched, then it is RUNNING at once
     s.setStatus(p, 'STARTING');
     s.launch(p, 'sess');
     expect(p.Status).toBe('RUNNING');
+    // When it is halted, then it is STOPPED at once, and so it is read back from disk
     s.setStatus(p, 'STOPPING');
     s.halt(p);
     expect(p.Status).toBe('STOPPED');
@@ -38,6 +41,7 @@ describe('StreamProcessorStore', () => {
   });
 
   test('async runner, late failure through ctx.fail, resume after restart', async () => {
+    // Given a processor whose runner starts asynchronously
     let ctx!: RunnerContext;
     let release!: () => void;
     const starts: string[] = [];
@@ -53,6 +57,7 @@ describe('StreamProcessorStore', () => {
     const p = record('b');
     p.SessionId = 'one';
     s.processors.set('b', p);
+    // When it is launched, then it is STARTING until the runner has started, then RUNNING
     s.setStatus(p, 'STARTING');
     s.launch(p, 'one');
     expect(p.Status).toBe('STARTING');
@@ -60,10 +65,11 @@ describe('StreamProcessorStore', () => {
     await Promise.resolve();
     await Promise.resolve();
     expect(p.Status).toBe('RUNNING');
+    // When the runner fails later, then the processor is FAILED with its message
     ctx.fail('stream gone');
     expect(p.Status).toBe('FAILED');
     expect(p.StatusMessage).toBe('stream gone');
-    // A RUNNING processor is started again after a restart.
+    // When the store restarts with the processor RUNNING, then its runner starts it again and it stays RUNNING
     s.setStatus(p, 'RUNNING');
     const restarted = new StreamProcessorStore(dir, { start: (q) => void starts.push(`again:${q.Name}`), stop: () => undefined });
     restarted.resume();
@@ -72,11 +78,14 @@ describe('StreamProcessorStore', () => {
   });
 
   test('a throwing runner leaves the processor FAILED', () => {
+    // Given a processor whose runner throws
     const s = new StreamProcessorStore(dir, { start: () => { throw new Error('no role'); }, stop: () => undefined });
     const p = record('c');
     s.processors.set('c', p);
     s.setStatus(p, 'STARTING');
+    // When it is launched
     s.launch(p, 'x');
+    // Then it is FAILED with the runner's message
     expect(p.Status).toBe('FAILED');
     expect(p.StatusMessage).toBe('no role');
   });

@@ -128,10 +128,13 @@ describe('analyseVideoSlice', () => {
   });
 
   it('writes a record with an empty FaceSearchResponse for frames without faces, without searching', async () => {
+    // given
     const w = world({ videoMs: 1000 });
 
+    // when
     await run(w);
 
+    // then
     expect(w.sink.records).toHaveLength(5);
     expect(w.sink.records.every(({ record }) => record.FaceSearchResponse.length === 0 && record.StreamProcessorInformation.Status === 'RUNNING')).toBe(true);
     expect(w.analyzer.searches).toHaveLength(0);
@@ -154,10 +157,13 @@ describe('analyseVideoSlice', () => {
   });
 
   it('keeps a snapshot of each face under the key the consumer derives from the sighting', async () => {
+    // given
     const w = world({ videoMs: 200, faces: () => [alice, stranger] });
 
+    // when
     await run(w);
 
+    // then
     const video = w.sink.records[0].record.InputInformation.KinesisVideo;
     expect(w.snapshots.keys).toEqual(
       [0, 1].map((faceIndex) =>
@@ -190,11 +196,14 @@ describe('analyseVideoSlice', () => {
   });
 
   it('retries a window whose records could not be written, writing each record once', async () => {
+    // given
     const w = world({ videoMs: 1000, faces: () => [alice] });
     w.sink.failures = 1;
 
+    // when
     await run(w);
 
+    // then
     expect(w.sink.records.map(frameTimeMs)).toEqual([0, 200, 400, 600, 800].map((ms) => VIDEO_START + ms));
   });
 
@@ -210,10 +219,13 @@ describe('analyseVideoSlice', () => {
   });
 
   it('refuses a sampling rate GetImages cannot deliver, and raises a threshold below 80 as AWS does', async () => {
+    // given
     const w = world({ videoMs: 200, faces: () => [alice] });
+    // When the sampling rate is 10 frames/s, then the slice is refused, saying the range
     await expect(run(w, undefined, { settings: { ...settings, samplingFps: 10 } })).rejects.toThrow(ProcessorSettingsError);
     await expect(run(w, undefined, { settings: { ...settings, samplingFps: 10 } })).rejects.toThrow('samplingFps 10 must be from 0.05 to 5');
 
+    // When the threshold is 50, then faces are searched at 80
     await run(w, undefined, { settings: { ...settings, faceMatchThreshold: 50 } });
     expect(w.analyzer.searches[0].options.faceMatchThreshold).toBe(80);
   });
@@ -379,10 +391,13 @@ describe('analyseVideoSlice', () => {
     });
 
     it('searches every face of every frame with searchRefreshSeconds 0, and refuses a negative reuse', async () => {
+      // given
       const w = world({ videoMs: 1000, faces: () => [alice, stranger] });
 
+      // when
       const result = await run(w, undefined, { settings: { ...settings, searchRefreshSeconds: 0 } });
 
+      // then
       expect(w.analyzer.searches).toHaveLength(10);
       expect(result).toMatchObject({ facesSearched: 10, searchesReused: 0 });
       await expect(run(w, undefined, { settings: { ...settings, searchRefreshSeconds: -1 } })).rejects.toThrow('searchRefreshSeconds -1 must be from 0 (search every frame) to 60');

@@ -73,11 +73,14 @@ const timing = { sliceMs: 5_000, leaseMarginMs: 30_000, handOffGraceMs: 120_000 
 
 describe('runProcessorWorker', () => {
   it('analyses its slice, hands the lease to the next run and invokes it', async () => {
+    // given
     const store = new ScriptedStore({ claimable: true });
     const { dependencies, sink, invoked } = deps(store);
 
+    // when
     const outcome = await runProcessorWorker(event, dependencies, timing);
 
+    // then
     expect(outcome.outcome).toBe('chained');
     expect(sink.records.length).toBeGreaterThan(0);
     expect(store.calls).toEqual(['claim:token-1', 'handOff:token-1->next-token']);
@@ -85,11 +88,14 @@ describe('runProcessorWorker', () => {
   });
 
   it('does nothing when another worker holds the camera (the lease is not claimable)', async () => {
+    // given
     const store = new ScriptedStore({ claimable: false });
     const { dependencies, sink, invoked, frames } = deps(store);
 
+    // when
     const outcome = await runProcessorWorker(event, dependencies, timing);
 
+    // then
     expect(outcome).toEqual({ outcome: 'not-claimed' });
     expect(frames.getFramesCalls).toHaveLength(0);
     expect(sink.records).toHaveLength(0);
@@ -97,23 +103,29 @@ describe('runProcessorWorker', () => {
   });
 
   it('stops chaining once the processor is stopped', async () => {
+    // given
     const store = new ScriptedStore({ claimable: true, stopAfterCheckpoints: 1 });
     const { dependencies, invoked } = deps(store);
 
+    // when
     const outcome = await runProcessorWorker(event, dependencies, timing);
 
+    // then
     expect(outcome.outcome).toBe('stopped');
     expect(store.calls).toEqual(['claim:token-1', 'release:token-1']);
     expect(invoked).toHaveLength(0);
   });
 
   it('marks the processor FAILED with the reason when the next run cannot be invoked', async () => {
+    // given
     const store = new ScriptedStore({ claimable: true });
     const { dependencies } = deps(store);
     dependencies.invoker = { invoke: async () => Promise.reject(new Error('Rate exceeded')) };
 
+    // when
     const outcome = await runProcessorWorker(event, dependencies, timing);
 
+    // then
     expect(outcome).toMatchObject({ outcome: 'failed', message: 'could not invoke the next worker run: Rate exceeded' });
     expect(store.calls.at(-1)).toBe('fail:could not invoke the next worker run: Rate exceeded');
   });
