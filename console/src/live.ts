@@ -32,7 +32,9 @@ export function groupVisits(sightings: readonly SightingView[], gapMs = 10_000):
   const visits: Visit[] = [];
   const open = new Map<string, Visit>();
   for (const s of sightings) {
-    const who = s.personId === 'UNKNOWN' ? `UNKNOWN:${visitorOf(s) ?? s.sightingId}` : s.personId;
+    // An unknown face without a visitor id (managed mode, or before a visitor is known) has no identity to group
+    // by: consecutive ones on one camera are shown as one run, as the processor's tracker would see them.
+    const who = s.personId === 'UNKNOWN' ? `UNKNOWN:${visitorOf(s) ?? ''}` : s.personId;
     const id = `${who}|${s.camera}`;
     const visit = open.get(id);
     if (visit && Date.parse(visit.firstSeenAt) - Date.parse(s.seenAt) <= gapMs) {

@@ -8,6 +8,7 @@ import '../support/quiet-logs';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { streamCamera } from '../../local/kinesis-video/camera';
 import { MARCO, STRANGERS, cropFace, sourcePath } from '../../local/demo/cast';
 import { StackClient } from '../../local/demo/harness';
@@ -167,6 +168,56 @@ describeInBrowser('operator console (Chromium, local stack)', () => {
     await page().getByRole('heading', { name: 'Erased' }).waitFor();
     expect(await page().getByRole('status').textContent()).toMatch(/Removed 1 faces, 1 photos, \d+ sightings/);
     expect((await client.people()).some((p) => p.personId === marcoId)).toBe(false);
+  });
+
+  it('every control of every page has a name and is reachable by keyboard; the first load is under 150 KB of JavaScript gzipped', async () => {
+    // given: a fresh load that records every script it gets
+    const scripts: Buffer[] = [];
+    const onResponse = async (response: { url(): string; body(): Promise<Buffer>; headers(): Record<string, string> }) => {
+      if ((response.headers()['content-type'] ?? '').includes('javascript')) scripts.push(await response.body());
+    };
+    page().on('response', onResponse);
+    await page().goto('about:blank');
+    await page().goto(`${stack.consoleUrl}#/`);
+    await page().getByRole('heading', { name: 'Live' }).waitFor();
+    page().off('response', onResponse);
+    const gzipped = scripts.reduce((sum, body) => sum + gzipSync(body).length, 0);
+    expect(scripts.length).toBeGreaterThan(0);
+    expect(gzipped).toBeLessThanOrEqual(150 * 1024);
+    // then, on each page
+    for (const [route, heading] of [['#/', 'Live'], ['#/people', 'People'], ['#/visitors', 'Unknown visitors'], ['#/cameras', 'Cameras']] as const) {
+      await page().goto(`${stack.consoleUrl}${route}`);
+      await page().getByRole('heading', { name: heading, exact: true }).waitFor();
+      const unnamed = await page().evaluate(() => {
+        const doc = (globalThis as unknown as Dom).document as unknown as { querySelectorAll(s: string): Iterable<Control> };
+        interface Control {
+          tagName: string;
+          type?: string;
+          tabIndex: number;
+          textContent: string | null;
+          labels?: { length: number } | null;
+          getAttribute(name: string): string | null;
+          outerHTML: string;
+        }
+        const named = (el: Control) =>
+          Boolean(el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || (el.labels && el.labels.length > 0) || (el.tagName !== 'INPUT' && el.textContent?.trim()));
+        return [...doc.querySelectorAll('a[href], button, input, select, textarea')].filter((el) => !named(el) || el.tabIndex < 0).map((el) => el.outerHTML.slice(0, 120));
+      });
+      expect({ route, unnamed }).toEqual({ route, unnamed: [] });
+    }
+    // and Tab walks from the skip link into the page's controls
+    await page().goto(`${stack.consoleUrl}#/people`);
+    await page().getByRole('heading', { name: 'People', exact: true }).waitFor();
+    const focused: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      await page().keyboard.press('Tab');
+      focused.push(await page().evaluate(() => {
+        const el = (globalThis as unknown as { document: { activeElement: { tagName: string; textContent: string | null } | null } }).document.activeElement;
+        return el ? `${el.tagName}:${(el.textContent ?? '').trim().slice(0, 20)}` : '';
+      }));
+    }
+    expect(focused[0]).toBe('A:Skip to content');
+    expect(focused).toEqual(expect.arrayContaining(['A:People', 'A:Cameras', 'INPUT:', 'BUTTON:Upload']));
   });
 
   it('in a phone-width window every page fits, and no page logged an error', async () => {
