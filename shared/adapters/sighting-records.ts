@@ -19,14 +19,18 @@ export class DynamoSightingRecords implements SightingRecords {
   }
 
   async reassign(sightingId: string, from: string, to: string, note: Pick<Sighting, 'correctedFrom' | 'identified' | 'correctedAt'>): Promise<boolean> {
-    const set = ['personId = :to', 'correctedAt = :at'];
+    // Every attribute by a placeholder: several of these names are DynamoDB reserved words.
+    const names: Record<string, string> = { '#id': KEY, '#person': 'personId', '#at': 'correctedAt', '#sim': 'similarity', '#face': 'matchedFaceId', '#ext': 'externalImageId' };
+    const set = ['#person = :to', '#at = :at'];
     const values: Record<string, unknown> = { ':to': to, ':from': from, ':at': note.correctedAt };
     if (note.correctedFrom) {
-      set.push('correctedFrom = :was');
+      names['#was'] = 'correctedFrom';
+      set.push('#was = :was');
       values[':was'] = note.correctedFrom;
     }
     if (note.identified) {
-      set.push('identified = :yes');
+      names['#named'] = 'identified';
+      set.push('#named = :yes');
       values[':yes'] = true;
     }
     try {
@@ -35,9 +39,9 @@ export class DynamoSightingRecords implements SightingRecords {
           TableName: this.tableName,
           Key: { [KEY]: sightingId },
           // The old match's figures describe a match that no longer stands.
-          UpdateExpression: `SET ${set.join(', ')} REMOVE similarity, matchedFaceId, externalImageId`,
-          ConditionExpression: 'attribute_exists(#id) AND personId = :from',
-          ExpressionAttributeNames: { '#id': KEY },
+          UpdateExpression: `SET ${set.join(', ')} REMOVE #sim, #face, #ext`,
+          ConditionExpression: 'attribute_exists(#id) AND #person = :from',
+          ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
       );
