@@ -36,6 +36,7 @@ import { S3NotificationRouter, type LambdaNotification } from './s3-notification
 import { EvaluatedTemplate, LOCAL_ACCOUNT_ID, LOCAL_REGION, type CfnTemplate } from './template';
 import { extractZip } from './unzip';
 import { startTtlSweeper, type TtlTable } from './ttl-sweeper';
+import { startSchedules, type ScheduleInfo } from './schedules';
 import { projectRoot } from '../project-root';
 
 export const LOCAL_STAGE = 'local';
@@ -97,6 +98,8 @@ export interface StackInfo {
   eventSources: { function: string; stream: string; consumer?: string; settings: Record<string, unknown>; onFailure?: string }[];
   notifications: { bucket: string; event: string; prefix?: string; suffix?: string; function: string }[];
   subscriptions: { topic: string; protocol: string; endpoint: string }[];
+  /** Scheduled rules run locally (local/stack/schedules.ts). */
+  schedules: ScheduleInfo[];
   startedAt: string;
 }
 
@@ -134,8 +137,6 @@ const NO_LOCAL_MEANING = new Set([
   'AWS::ApiGatewayV2::Deployment',
   'AWS::KMS::Key',
   'AWS::KMS::Alias',
-  // Schedules (checkProcessors every 5 minutes) are not run locally: nothing there alarms.
-  'AWS::Events::Rule',
 ]);
 
 
@@ -345,6 +346,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const definitions: FunctionDefinition[] = [];
     const notificationsByBucket = new Map<string, LambdaNotification[]>();
     const mappings: string[] = [];
+    const scheduleRules: string[] = [];
     /** Function name → destination ARN of its failed asynchronous events (AWS::Lambda::EventInvokeConfig). */
     const asyncFailureDestinations = new Map<string, string>();
     const apiParts = { apis: [] as string[], routes: [] as string[], integrations: new Map<string, string>() };
@@ -528,6 +530,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         }
         case 'AWS::Lambda::EventSourceMapping':
           mappings.push(id);
+          break;
+        case 'AWS::Events::Rule':
+          scheduleRules.push(id);
           break;
         case 'AWS::Lambda::EventInvokeConfig': {
           // Where a function's failed asynchronous events go (S3 notifications, after Lambda's two retries).
@@ -737,6 +742,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     closers.push(() => api.close());
 
+    // Scheduled rules, as EventBridge runs them (FACEWATCH_SCHEDULE_SECONDS shortens them for tests).
+    const schedules = startSchedules({
+      rules: scheduleRules.map((id) => ({ logicalId: id, name: cfn.attributesOf(id).ref, arn: cfn.attributesOf(id).attributes.Arn, properties: cfn.properties(id) })),
+      targetOf: (arn) => functionsByArn.get(arn),
+      region,
+      accountId: LOCAL_ACCOUNT_ID,
+      debug,
+      warn,
+    });
+    closers.push(() => schedules.stop());
+
     // 8. stack.json: what a person or a tool needs to talk to the stack.
     const stackInfo: StackInfo = {
       service: packaged.serviceName,
@@ -763,6 +779,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         list.map((n) => ({ bucket, event: n.event, prefix: n.prefix, suffix: n.suffix, function: functionsByArn.get(n.functionArn)?.definition.logicalId ?? n.functionArn })),
       ),
       subscriptions: sns.subscriptions().map((s) => ({ topic: s.topicArn, protocol: s.protocol, endpoint: s.endpoint })),
+      schedules: schedules.schedules,
       startedAt: new Date().toISOString(),
     };
     fs.writeFileSync(path.join(dataDir, 'stack.json'), JSON.stringify(stackInfo, null, 2));
