@@ -131,6 +131,7 @@ export async function runProcessorWorker(event: WorkerEvent, deps: WorkerDepende
   }
 
   let slice: SliceResult;
+  let framesAnalysed = claimed.framesAnalysed ?? 0;
   try {
     slice = await analyseVideoSlice(
       {
@@ -149,9 +150,11 @@ export async function runProcessorWorker(event: WorkerEvent, deps: WorkerDepende
             const now = clock.now();
             return store.renew(lease, now, leaseFrom(now));
           },
+          // Each checkpoint counts its window's frames; the state keeps the processor's total.
           checkpoint: (progress) => {
             const now = clock.now();
-            return store.checkpoint(lease, { ...progress, framesAnalysed: (claimed.framesAnalysed ?? 0) + progress.framesAnalysed }, now, leaseFrom(now));
+            framesAnalysed += progress.framesAnalysed;
+            return store.checkpoint(lease, { ...progress, framesAnalysed }, now, leaseFrom(now));
           },
         },
       },

@@ -111,6 +111,7 @@ describe('runProcessorWorker', () => {
     // A store that notes when each sign of life came and how long it asked the lease to last
     class LeaseNotingStore extends ScriptedStore {
       readonly leases: { kind: string; nowMs: number; untilMs: number }[] = [];
+      readonly totals: number[] = [];
       override async claim(lease: Lease, nowMs?: number, untilMs?: number) {
         this.leases.push({ kind: 'claim', nowMs: nowMs!, untilMs: untilMs! });
         return super.claim(lease);
@@ -119,15 +120,16 @@ describe('runProcessorWorker', () => {
         this.leases.push({ kind: 'renew', nowMs: nowMs!, untilMs: untilMs! });
         return super.renew();
       }
-      override async checkpoint(_lease?: Lease, _progress?: unknown, nowMs?: number, untilMs?: number) {
+      override async checkpoint(_lease?: Lease, progress?: { framesAnalysed: number }, nowMs?: number, untilMs?: number) {
         this.leases.push({ kind: 'checkpoint', nowMs: nowMs!, untilMs: untilMs! });
+        this.totals.push(progress!.framesAnalysed);
         return super.checkpoint();
       }
     }
     const store = new LeaseNotingStore({ claimable: true });
     const { dependencies } = deps(store);
 
-    await runProcessorWorker(event, dependencies, { ...timing, sliceMs: 30_000, leaseTtlMs: 10_000 });
+    const outcome = await runProcessorWorker(event, dependencies, { ...timing, sliceMs: 30_000, leaseTtlMs: 10_000 });
 
     expect(store.leases.map((l) => l.kind)).toEqual(expect.arrayContaining(['claim', 'renew', 'checkpoint']));
     for (const l of store.leases) expect(l.untilMs - l.nowMs).toBe(10_000);
@@ -135,6 +137,10 @@ describe('runProcessorWorker', () => {
     const times = store.leases.map((l) => l.nowMs);
     expect(Math.max(...times.slice(1).map((t, i) => t - times[i]))).toBeLessThan(5_000);
     expect(times.at(-1)! - times[0]).toBeGreaterThan(25_000);
+    // and each checkpoint stores the run's running total of frames analysed, not its window's
+    expect(store.totals.length).toBeGreaterThan(5);
+    expect(store.totals.at(-1)).toBe(outcome.outcome === 'chained' ? outcome.slice.framesAnalysed : NaN);
+    for (let i = 1; i < store.totals.length; i++) expect(store.totals[i]).toBeGreaterThan(store.totals[i - 1]);
   });
 
   it('marks the processor FAILED with the reason when the next run cannot be invoked', async () => {
