@@ -74,6 +74,20 @@ function processorStatements(route) {
   };
 }
 
+/**
+ * checkProcessors' grants: it reads each camera's processor state; in self mode it also repairs a broken chain
+ * (conditional UpdateItem) and invokes a new run of processVideo. In managed mode no camera has a self processor
+ * state, so it only reads.
+ */
+async function checkProcessorsStatements(options) {
+  const table = { 'Fn::GetAtt': ['ProcessorStateTable', 'Arn'] };
+  if (await isManaged(options)) return [{ Effect: 'Allow', Action: ['dynamodb:GetItem'], Resource: table }];
+  return [
+    { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: table },
+    { Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: { 'Fn::GetAtt': ['ProcessVideoLambdaFunction', 'Arn'] } },
+  ];
+}
+
 /** processVideo's DetectFaces grant: Allow only when Rekognition finds the faces (processorFaceDetector=rekognition). */
 async function detectFacesEffect({ resolveVariable }) {
   const detector = String(await resolveVariable('param:processorFaceDetector'));
@@ -82,6 +96,7 @@ async function detectFacesEffect({ resolveVariable }) {
 }
 
 module.exports = {
+  checkProcessorsStatements,
   detectFacesEffect,
   processorMode,
   processorSnapshots,

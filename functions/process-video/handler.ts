@@ -1,8 +1,8 @@
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { ownFunctionName, workerDependencies } from '../../shared/composition/processor-worker';
+import { ownFunctionName, workerDependencies, workerTiming } from '../../shared/composition/processor-worker';
 import { logger, metrics } from '../../shared/observability';
-import { runProcessorWorker, DEFAULT_WORKER_TIMING, type WorkerOutcome } from '../../shared/use-cases/run-processor-worker';
+import { runProcessorWorker, type WorkerOutcome } from '../../shared/use-cases/run-processor-worker';
 
 /**
  * The self-managed face-search processor's worker: one run analyses the camera's live video for about its
@@ -30,7 +30,7 @@ export async function handler(event: unknown, context: Pick<Context, 'functionNa
   }
   logger.appendKeys({ camera: parsed.data.camera, sessionId: parsed.data.sessionId });
   const outcome = await runProcessorWorker(parsed.data, workerDependencies(ownFunctionName ?? context.functionName), {
-    ...DEFAULT_WORKER_TIMING,
+    ...workerTiming,
     sliceMs: context.getRemainingTimeInMillis() - END_MARGIN_MS,
   });
   if ('slice' in outcome && outcome.slice) {

@@ -37,6 +37,8 @@ export function functionNameOf(identifier: string): string {
 export async function startLambdaApi(options: LambdaApiOptions): Promise<LambdaApi> {
   const log = options.log ?? (() => undefined);
   const retryDelaysMs = options.retryDelaysMs ?? [1_000, 2_000];
+  // Once closed (the stack stops), asynchronous events still pending are not retried.
+  let closed = false;
   const find = (identifier: string) => {
     const name = functionNameOf(identifier);
     return options.functions().find((f) => f.definition.name === name);
@@ -83,7 +85,7 @@ export async function startLambdaApi(options: LambdaApiOptions): Promise<LambdaA
           void (async () => {
             for (let attempt = 0; ; attempt++) {
               const outcome = await fn.invoke(event);
-              if (!outcome.error) return;
+              if (!outcome.error || closed) return;
               if (attempt >= retryDelaysMs.length) {
                 log(`asynchronous invocation of ${fn.definition.name} failed after ${attempt + 1} attempts: ${outcome.error.errorType}: ${outcome.error.errorMessage}`);
                 return;
@@ -110,7 +112,12 @@ export async function startLambdaApi(options: LambdaApiOptions): Promise<LambdaA
       return error(404, 'UnknownOperationException', `The local Lambda API does not support ${req.method} ${url.pathname}`);
     });
   });
+  const listening = await listenOnLoopback(server, 0, options.host ?? '127.0.0.1');
   return {
-    ...(await listenOnLoopback(server, 0, options.host ?? '127.0.0.1')),
+    ...listening,
+    close: () => {
+      closed = true;
+      return listening.close();
+    },
   };
 }

@@ -2,6 +2,7 @@
  * `<dataDir>/stack.json`: what a person or a tool needs to talk to the running stack — endpoints,
  * credentials, every resource's physical name and ARN, the functions and how their events are wired.
  */
+import type { ScheduleInfo } from './schedules';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FunctionDefinition, LocalFunction } from './functions';
@@ -34,6 +35,8 @@ export interface StackInfo {
   eventSources: { function: string; stream: string; consumer?: string; settings: Record<string, unknown>; onFailure?: string }[];
   notifications: { bucket: string; event: string; prefix?: string; suffix?: string; function: string }[];
   subscriptions: { topic: string; protocol: string; endpoint: string }[];
+  /** Scheduled rules run locally (local/stack/schedules.ts). */
+  schedules: ScheduleInfo[];
   startedAt: string;
 }
 
@@ -57,6 +60,7 @@ export interface StackInfoParts {
   notificationsByBucket: Map<string, LambdaNotification[]>;
   functionByArn: (arn: string) => LocalFunction | undefined;
   subscriptions: { topicArn: string; protocol: string; endpoint: string }[];
+  schedules: ScheduleInfo[];
 }
 
 export function stackInfoOf(parts: StackInfoParts): StackInfo {
@@ -87,6 +91,7 @@ export function stackInfoOf(parts: StackInfoParts): StackInfo {
       list.map((n) => ({ bucket, event: n.event, prefix: n.prefix, suffix: n.suffix, function: parts.functionByArn(n.functionArn)?.definition.logicalId ?? n.functionArn })),
     ),
     subscriptions: parts.subscriptions.map((s) => ({ topic: s.topicArn, protocol: s.protocol, endpoint: s.endpoint })),
+    schedules: parts.schedules,
     startedAt: new Date().toISOString(),
   };
 }

@@ -45,6 +45,7 @@ import { stackLog } from './stack-log';
 import { stackInfoOf, writeStackInfo, type StackInfo } from './stack-info';
 import { EvaluatedTemplate, LOCAL_ACCOUNT_ID, LOCAL_REGION, type CfnTemplate } from './template';
 import { startTtlSweeper } from './ttl-sweeper';
+import { startSchedules } from './schedules';
 import { projectRoot } from '../project-root';
 
 export { ENHANCED_FAN_OUT_POLL_MS } from './event-sources';
@@ -311,6 +312,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const [bucket, rules] of provisioned.corsByBucket) await allowConsoleOrigin(s3Client, bucket, rules, new URL(api.url).origin);
     const consoleUrl = `${api.url}${CONSOLE_PATH}`;
 
+    // Scheduled rules, as EventBridge runs them (FACEWATCH_SCHEDULE_SECONDS shortens them for tests).
+    const schedules = startSchedules({
+      rules: provisioned.scheduleRules.map((id) => ({ logicalId: id, name: cfn.attributesOf(id).ref, arn: cfn.attributesOf(id).attributes.Arn, properties: cfn.properties(id) })),
+      targetOf: (arn) => functionsByArn.get(arn),
+      region,
+      accountId: LOCAL_ACCOUNT_ID,
+      debug,
+      warn,
+    });
+    own(() => schedules.stop());
+
     // 8. stack.json: what a person or a tool needs to talk to the stack.
     const stackInfo = stackInfoOf({
       service: packaged.serviceName,
@@ -330,6 +342,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       notificationsByBucket: provisioned.notificationsByBucket,
       functionByArn,
       subscriptions: sns.subscriptions(),
+      schedules: schedules.schedules,
     });
     writeStackInfo(dataDir, stackInfo);
     debug(`ready in ${Date.now() - started} ms`);

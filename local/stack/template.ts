@@ -121,6 +121,10 @@ function defaultAttributes(ctx: EvaluationContext, logicalId: string, type: stri
       const group = name('LogGroupName');
       return { ref: group, attributes: { Arn: arn(ctx, 'logs', `log-group:${group}:*`) } };
     }
+    case 'AWS::Events::Rule': {
+      const rule = name('Name');
+      return { ref: rule, attributes: { Arn: arn(ctx, 'events', `rule/${rule}`) } };
+    }
     case 'AWS::ApiGatewayV2::Api': {
       const id = logicalId.toLowerCase().slice(0, 10);
       return { ref: id, attributes: { ApiEndpoint: `http://127.0.0.1`, ApiId: id } };

@@ -51,13 +51,7 @@ export class ProcessorStateTable implements ProcessorStateStore {
     if (fresh) return { item: fresh, started: true };
 
     // Already RUNNING (or STOPPING): a new worker only if the lease expired, i.e. the chain broke.
-    const revived = await this.update({
-      Key: { [KEY]: camera },
-      UpdateExpression: 'SET leaseToken = :token, leaseClaimed = :false, leaseUntil = :until',
-      ConditionExpression: '#status = :running AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':running': 'RUNNING', ':token': s.leaseToken, ':false': false, ':until': s.leaseUntil, ':now': s.nowMs },
-    });
+    const revived = await this.revive(camera, { leaseToken: s.leaseToken, nowMs: s.nowMs, leaseUntil: s.leaseUntil });
     if (revived) return { item: revived, started: true };
     const item = await this.get(camera);
     if (!item) throw new Error(`processor state of camera ${camera} vanished during start`);
@@ -66,13 +60,15 @@ export class ProcessorStateTable implements ProcessorStateStore {
 
   async requestStop(camera: string, nowMs: number): Promise<ProcessorStateItem | undefined> {
     const iso = new Date(nowMs).toISOString();
-    // A live lease means a worker is running: it finishes its window and sets STOPPED itself.
+    // A live, claimed lease means a worker is running: it finishes its window and sets STOPPED itself. A lease
+    // handed over but not yet claimed has no worker to see STOPPING (the next run cannot claim a stopped
+    // camera), and an expired one's holder died: both stop at once.
     const stopping = await this.update({
       Key: { [KEY]: camera },
       UpdateExpression: 'SET #status = :stopping, lastChangeAt = :iso',
-      ConditionExpression: '#status = :running AND leaseUntil >= :now',
+      ConditionExpression: '#status = :running AND leaseClaimed = :true AND leaseUntil >= :now',
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':running': 'RUNNING', ':stopping': 'STOPPING', ':iso': iso, ':now': nowMs },
+      ExpressionAttributeValues: { ':running': 'RUNNING', ':stopping': 'STOPPING', ':iso': iso, ':now': nowMs, ':true': true },
     });
     if (stopping) return stopping;
     const stopped = await this.update({
@@ -83,6 +79,39 @@ export class ProcessorStateTable implements ProcessorStateStore {
       ExpressionAttributeValues: { ':running': 'RUNNING', ':stopping': 'STOPPING', ':stopped': 'STOPPED', ':iso': iso, ':now': nowMs },
     });
     return stopped ?? this.get(camera);
+  }
+
+  /**
+   * A new worker run for a RUNNING processor whose lease expired (its run died or its chain broke): the lease is
+   * handed to `leaseToken`, not yet claimed, so that exactly one invoked run can claim it. With `sessionId`, only
+   * in that session. Undefined when a worker still holds the lease, or the processor is not RUNNING.
+   */
+  async revive(camera: string, r: { sessionId?: string; leaseToken: string; nowMs: number; leaseUntil: number }): Promise<ProcessorStateItem | undefined> {
+    return this.update({
+      Key: { [KEY]: camera },
+      UpdateExpression: 'SET leaseToken = :token, leaseClaimed = :false, leaseUntil = :until',
+      ConditionExpression: '#status = :running AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)' + (r.sessionId ? ' AND sessionId = :session' : ''),
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':running': 'RUNNING',
+        ':token': r.leaseToken,
+        ':false': false,
+        ':until': r.leaseUntil,
+        ':now': r.nowMs,
+        ...(r.sessionId ? { ':session': r.sessionId } : {}),
+      },
+    });
+  }
+
+  /** STOPPING → STOPPED in that session once the lease expired: the worker that was to see the stop died. */
+  async settleStop(camera: string, sessionId: string, nowMs: number): Promise<ProcessorStateItem | undefined> {
+    return this.update({
+      Key: { [KEY]: camera },
+      UpdateExpression: 'SET #status = :stopped, lastChangeAt = :iso REMOVE leaseToken, leaseClaimed, leaseUntil',
+      ConditionExpression: '#status = :stopping AND sessionId = :session AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':stopping': 'STOPPING', ':stopped': 'STOPPED', ':session': sessionId, ':iso': new Date(nowMs).toISOString(), ':now': nowMs },
+    });
   }
 
   async claim(lease: Lease, nowMs: number, leaseUntil: number, settings: StoredSettings): Promise<ProcessorStateItem | undefined> {

@@ -1,10 +1,18 @@
+import { randomUUID } from 'node:crypto';
+import { LambdaWorkerInvoker } from '../adapters/lambda-worker-invoker';
 import { ProcessorStateTable } from '../adapters/processor-state-table';
 import { documents } from '../clients/dynamodb';
+import { lambda } from '../clients/lambda';
 import { env, loadConfig } from '../config';
-import type { ProcessorStateStore } from '../use-cases/run-processor-worker';
+import type { RecoveryPorts } from '../use-cases/recover-processors';
 
-/** checkProcessors: the processor-state table and the cameras. */
-export function processorHealthPorts(source: NodeJS.ProcessEnv = process.env): { store: Pick<ProcessorStateStore, 'get'>; cameras: string[] } {
-  const config = loadConfig({ ...env.cameraResources, PROCESSOR_STATE_TABLE: env.selfProcessor.PROCESSOR_STATE_TABLE }, source);
-  return { store: new ProcessorStateTable(documents, config.PROCESSOR_STATE_TABLE), cameras: Object.keys(config.CAMERA_RESOURCES) };
+/** checkProcessors: the processor-state table, the cameras, and the worker to invoke when a camera's chain broke. */
+export function processorHealthPorts(source: NodeJS.ProcessEnv = process.env): RecoveryPorts & { cameras: string[] } {
+  const config = loadConfig({ ...env.cameraResources, ...env.selfProcessor }, source);
+  return {
+    store: new ProcessorStateTable(documents, config.PROCESSOR_STATE_TABLE),
+    invoker: new LambdaWorkerInvoker(lambda, config.PROCESS_VIDEO_FUNCTION),
+    newToken: randomUUID,
+    cameras: Object.keys(config.CAMERA_RESOURCES),
+  };
 }

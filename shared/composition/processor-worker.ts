@@ -18,7 +18,7 @@ import { faceAnalyzer } from './face-analyzer';
 import { env, loadConfig } from '../config';
 import { PermanentInputError } from '../errors';
 import { logger } from '../observability';
-import type { WorkerDependencies } from '../use-cases/run-processor-worker';
+import { DEFAULT_WORKER_TIMING, type WorkerDependencies, type WorkerTiming } from '../use-cases/run-processor-worker';
 import type { ProcessorSettings } from '../use-cases/processor-settings';
 
 /** processVideo's wiring: its environment (one schema) turned into the worker's settings and ports. */
@@ -44,6 +44,11 @@ export const processorWorkerEnv = {
   FACES_BUCKET: z.string().trim().min(1).optional(),
   /** This function's own name, to chain runs; defaults to the Lambda context's. */
   PROCESS_VIDEO_FUNCTION: z.string().trim().min(1).optional(),
+  /**
+   * Seconds the camera's lease lasts after the run's last sign of life (it renews at least once a second): a run
+   * that died is replaced this long after, by checkProcessors or a retry. Lower only for tests.
+   */
+  PROCESSOR_LEASE_SECONDS: z.coerce.number().int().min(5).max(600).default(DEFAULT_WORKER_TIMING.leaseTtlMs / 1000),
 };
 
 /** The worker's settings and ports, from processVideo's environment (parsed once per cold start). */
@@ -97,3 +102,6 @@ export function workerDependencies(functionName: string): WorkerDependencies {
 
 /** This function's own name for chaining, when the environment names it. */
 export const ownFunctionName = config.PROCESS_VIDEO_FUNCTION;
+
+/** The lease and hand-over timing of every run (the slice's length comes from the Lambda's remaining time). */
+export const workerTiming: Omit<WorkerTiming, 'sliceMs'> = { ...DEFAULT_WORKER_TIMING, leaseTtlMs: config.PROCESSOR_LEASE_SECONDS * 1000 };

@@ -77,13 +77,18 @@ export interface WorkerInvoker {
 export interface WorkerTiming {
   /** Wall-clock time this run may analyse video (e.g. the Lambda's remaining time minus a margin). */
   sliceMs: number;
-  /** Added to the slice for the lease: covers the time to write the last window and chain. */
-  leaseMarginMs: number;
+  /**
+   * How long the lease lasts after each sign of life (the claim, every renewal and checkpoint: at least once a
+   * second while the run works or waits for video). A run that dies loses the camera this long after its last
+   * one; then checkProcessors (or a retry of the invocation) may start another run, which resumes from the
+   * checkpoint.
+   */
+  leaseTtlMs: number;
   /** How long the next run has to claim a handed-off lease before it counts as expired. */
   handOffGraceMs: number;
 }
 
-export const DEFAULT_WORKER_TIMING: Omit<WorkerTiming, 'sliceMs'> = { leaseMarginMs: 30_000, handOffGraceMs: 120_000 };
+export const DEFAULT_WORKER_TIMING: Omit<WorkerTiming, 'sliceMs'> = { leaseTtlMs: 60_000, handOffGraceMs: 120_000 };
 
 export interface WorkerDependencies {
   store: ProcessorStateStore;
@@ -108,7 +113,8 @@ export async function runProcessorWorker(event: WorkerEvent, deps: WorkerDepende
   const lease: Lease = { camera: event.camera, sessionId: event.sessionId, token: event.leaseToken };
   const startedAt = clock.now();
   const deadlineMs = startedAt + Math.max(0, timing.sliceMs);
-  const leaseUntil = deadlineMs + timing.leaseMarginMs;
+  /** The lease runs leaseTtlMs from each sign of life: a run that died is replaced soon, whatever its slice. */
+  const leaseFrom = (nowMs: number) => nowMs + timing.leaseTtlMs;
 
   let settings: ProcessorSettings;
   try {
@@ -118,13 +124,14 @@ export async function runProcessorWorker(event: WorkerEvent, deps: WorkerDepende
     return { outcome: 'failed', message: (error as Error).message };
   }
   const { camera: _camera, ...stored } = settings;
-  const claimed = await store.claim(lease, startedAt, leaseUntil, stored);
+  const claimed = await store.claim(lease, startedAt, leaseFrom(startedAt), stored);
   if (!claimed) {
     logger?.info('Lease not claimed: another worker runs this camera, or the processor stopped', { camera: event.camera, sessionId: event.sessionId });
     return { outcome: 'not-claimed' };
   }
 
   let slice: SliceResult;
+  let framesAnalysed = claimed.framesAnalysed ?? 0;
   try {
     slice = await analyseVideoSlice(
       {
@@ -139,9 +146,16 @@ export async function runProcessorWorker(event: WorkerEvent, deps: WorkerDepende
         clock,
         logger,
         progress: {
-          renew: () => store.renew(lease, clock.now(), leaseUntil),
-          checkpoint: (progress) =>
-            store.checkpoint(lease, { ...progress, framesAnalysed: (claimed.framesAnalysed ?? 0) + progress.framesAnalysed }, clock.now(), leaseUntil),
+          renew: () => {
+            const now = clock.now();
+            return store.renew(lease, now, leaseFrom(now));
+          },
+          // Each checkpoint counts its window's frames; the state keeps the processor's total.
+          checkpoint: (progress) => {
+            const now = clock.now();
+            framesAnalysed += progress.framesAnalysed;
+            return store.checkpoint(lease, { ...progress, framesAnalysed }, now, leaseFrom(now));
+          },
         },
       },
     );

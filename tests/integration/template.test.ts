@@ -236,10 +236,14 @@ describe('the packaged template: keys, alarms and the processor chain', () => {
     expect(managed.Resources.ProcessVideoLambdaFunction.Properties.ReservedConcurrentExecutions).toBe(0);
   });
 
-  it('checks every 5 minutes that RUNNING processors still checkpoint, and alarms when one stalls', () => {
+  it('checks every 5 minutes that RUNNING processors still checkpoint, restarts a broken chain, and alarms when one stalls', () => {
     const rules = ofType('AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.Targets).includes('CheckProcessors'));
     expect(rules.map(([, r]) => r.Properties.ScheduleExpression)).toEqual(['rate(5 minutes)']);
-    expect(grants('checkProcessors')).toEqual({ 'dynamodb:GetItem': [getAtt('ProcessorStateTable')] });
+    // Self mode: reads the state, repairs it with a conditional write, invokes a new run of processVideo; managed mode: only reads.
+    const state = [getAtt('ProcessorStateTable')];
+    expect(grants('checkProcessors')).toEqual({ 'dynamodb:GetItem': state, 'dynamodb:UpdateItem': state, 'lambda:InvokeFunction': [getAtt('ProcessVideoLambdaFunction')] });
+    expect(grants('checkProcessors', managed)).toEqual({ 'dynamodb:GetItem': state });
+    expect(resources.CheckProcessorsLambdaFunction.Properties.Environment.Variables.PROCESS_VIDEO_FUNCTION).toBe('facewatch-ci-processVideo');
     expect(resources.ProcessorChainStalledAlarm.Properties).toMatchObject({ MetricName: 'ProcessorChainStalledSeconds', Statistic: 'Maximum', Threshold: 300 });
   });
 

@@ -15,6 +15,7 @@ import { provisionBucket } from './s3';
 import { provisionAuthorizer, provisionDistribution } from './console';
 import { bucketsBehindDistributions, HTTP_API_STANDS_IN_FOR, TOKEN_STANDS_IN_FOR } from '../console-hosting';
 import { provisionSubscription, provisionTopic } from './sns';
+import { provisionRule } from './events';
 import { provisionQueue } from './sqs';
 
 export type { ApiParts, ProvisionClients, Provisioned } from './provisioner';
@@ -38,8 +39,6 @@ export const NO_LOCAL_MEANING = new Set([
   'AWS::ApiGatewayV2::Deployment',
   'AWS::KMS::Key',
   'AWS::KMS::Alias',
-  // Schedules (checkProcessors every 5 minutes) are not run locally: nothing there alarms.
-  'AWS::Events::Rule',
   // The console's sign-in (the API token stands in) and its distribution's plumbing (the HTTP API is the origin).
   ...TOKEN_STANDS_IN_FOR,
   ...HTTP_API_STANDS_IN_FOR,
@@ -60,6 +59,7 @@ export const PROVISIONERS: ReadonlyMap<string, Provisioner> = new Map([
   ['AWS::Lambda::Function', provisionFunction],
   ['AWS::Lambda::EventSourceMapping', provisionEventSourceMapping],
   ['AWS::Lambda::EventInvokeConfig', provisionEventInvokeConfig],
+  ['AWS::Events::Rule', provisionRule],
   ['AWS::ApiGatewayV2::Api', provisionHttpApi],
   ['AWS::ApiGatewayV2::Integration', provisionIntegration],
   ['AWS::ApiGatewayV2::Route', provisionRoute],
@@ -80,6 +80,7 @@ export async function provisionResources(cfn: EvaluatedTemplate, options: Provis
     asyncFailureDestinations: new Map(),
     apiParts: { apis: [], routes: [], integrations: new Map() },
     corsByBucket: new Map(),
+    scheduleRules: [],
   };
   const consoleBuckets = bucketsBehindDistributions(cfn.template);
   const context: ProvisionContext = { ...options, cfn, found };

@@ -36,6 +36,8 @@ export interface Provisioned {
   apiParts: ApiParts;
   /** Bucket → its CORS rules (the console's uploads; locally they allow the console's local origin). */
   corsByBucket: Map<string, CORSRule[]>;
+  /** Logical ids of the scheduled rules (run by schedules.ts once the functions are up). */
+  scheduleRules: string[];
 }
 
 export interface ProvisionClients {

@@ -69,7 +69,7 @@ function deps(store: ProcessorStateStore) {
 }
 
 const event: WorkerEvent = { camera: 'front-door', sessionId: 'session-1', leaseToken: 'token-1' };
-const timing = { sliceMs: 5_000, leaseMarginMs: 30_000, handOffGraceMs: 120_000 };
+const timing = { sliceMs: 5_000, leaseTtlMs: 60_000, handOffGraceMs: 120_000 };
 
 describe('runProcessorWorker', () => {
   it('analyses its slice, hands the lease to the next run and invokes it', async () => {
@@ -114,6 +114,42 @@ describe('runProcessorWorker', () => {
     expect(outcome.outcome).toBe('stopped');
     expect(store.calls).toEqual(['claim:token-1', 'release:token-1']);
     expect(invoked).toHaveLength(0);
+  });
+
+  it('holds the lease only leaseTtlMs past each sign of life (claim, renewals, checkpoints), so that a run that dies is replaced soon', async () => {
+    // A store that notes when each sign of life came and how long it asked the lease to last
+    class LeaseNotingStore extends ScriptedStore {
+      readonly leases: { kind: string; nowMs: number; untilMs: number }[] = [];
+      readonly totals: number[] = [];
+      override async claim(lease: Lease, nowMs?: number, untilMs?: number) {
+        this.leases.push({ kind: 'claim', nowMs: nowMs!, untilMs: untilMs! });
+        return super.claim(lease);
+      }
+      override async renew(_lease?: Lease, nowMs?: number, untilMs?: number) {
+        this.leases.push({ kind: 'renew', nowMs: nowMs!, untilMs: untilMs! });
+        return super.renew();
+      }
+      override async checkpoint(_lease?: Lease, progress?: { framesAnalysed: number }, nowMs?: number, untilMs?: number) {
+        this.leases.push({ kind: 'checkpoint', nowMs: nowMs!, untilMs: untilMs! });
+        this.totals.push(progress!.framesAnalysed);
+        return super.checkpoint();
+      }
+    }
+    const store = new LeaseNotingStore({ claimable: true });
+    const { dependencies } = deps(store);
+
+    const outcome = await runProcessorWorker(event, dependencies, { ...timing, sliceMs: 30_000, leaseTtlMs: 10_000 });
+
+    expect(store.leases.map((l) => l.kind)).toEqual(expect.arrayContaining(['claim', 'renew', 'checkpoint']));
+    for (const l of store.leases) expect(l.untilMs - l.nowMs).toBe(10_000);
+    // a sign of life at least every few seconds, well within the lease, over the 30 s slice
+    const times = store.leases.map((l) => l.nowMs);
+    expect(Math.max(...times.slice(1).map((t, i) => t - times[i]))).toBeLessThan(5_000);
+    expect(times.at(-1)! - times[0]).toBeGreaterThan(25_000);
+    // and each checkpoint stores the run's running total of frames analysed, not its window's
+    expect(store.totals.length).toBeGreaterThan(5);
+    expect(store.totals.at(-1)).toBe(outcome.outcome === 'chained' ? outcome.slice.framesAnalysed : NaN);
+    for (let i = 1; i < store.totals.length; i++) expect(store.totals[i]).toBeGreaterThan(store.totals[i - 1]);
   });
 
   it('marks the processor FAILED with the reason when the next run cannot be invoked', async () => {
