@@ -325,9 +325,43 @@ describe('the packaged template: least privilege per function', () => {
     ]);
   });
 
+  it("the console's routes: a sighting read, its corrections and upload links, each with only what it calls", () => {
+    const objects = (prefix: string) => [JSON.stringify({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${bucketName}/${prefix}/*` })];
+    expect(grants('getSighting')).toEqual({ 'dynamodb:GetItem': [getAtt('SightingsTable')], 's3:GetObject': objects('snapshots'), 'kms:Decrypt': [getAtt('DataKey')] });
+    expect(grants('identifySighting')).toEqual({
+      'dynamodb:GetItem': [getAtt('SightingsTable')],
+      'dynamodb:UpdateItem': [getAtt('SightingsTable')],
+      'dynamodb:Query': [getAtt('PeopleTable')],
+      's3:GetObject': objects('snapshots'),
+      's3:PutObject': objects('faces'),
+      'kms:Decrypt': [getAtt('DataKey')],
+      'kms:GenerateDataKey': [getAtt('DataKey')],
+    });
+    expect(grants('rejectSightingMatch')).toEqual({
+      'dynamodb:GetItem': [getAtt('SightingsTable')],
+      'dynamodb:UpdateItem': [getAtt('SightingsTable')],
+      's3:GetObject': objects('snapshots'),
+      'kms:Decrypt': [getAtt('DataKey')],
+    });
+    // Upload links can only write faces/ (the indexer's input), never snapshots/ or anything else.
+    expect(grants('createPhotoUploads')).toEqual({ 'dynamodb:Query': [getAtt('PeopleTable')], 's3:PutObject': objects('faces'), 'kms:GenerateDataKey': [getAtt('DataKey')] });
+  });
+
+  it('the faces bucket accepts PUTs from the console origin only, with the signed content type', () => {
+    const rules = (template.Resources.FacesBucket.Properties as { CorsConfiguration: { CorsRules: Record<string, unknown>[] } }).CorsConfiguration.CorsRules;
+    expect(rules).toEqual([
+      { Id: 'console-photo-uploads', AllowedMethods: ['PUT'], AllowedOrigins: [{ 'Fn::Sub': 'https://${ConsoleDistribution.DomainName}' }], AllowedHeaders: ['content-type'], MaxAge: 3600 },
+    ]);
+  });
+
   it('people readers: queries only; updatePerson adds UpdateItem', () => {
     expect(grants('listPeople')).toEqual({ 'dynamodb:Query': [getAtt('PeopleTable'), index('PeopleTable', 'people')].sort() });
-    expect(grants('getPerson')).toEqual({ 'dynamodb:Query': [getAtt('PeopleTable')] });
+    // getPerson also links the person's photos (presigned GETs carry its rights): faces/ only, under the data key.
+    expect(grants('getPerson')).toEqual({
+      'dynamodb:Query': [getAtt('PeopleTable')],
+      's3:GetObject': [JSON.stringify({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${bucketName}/faces/*` })],
+      'kms:Decrypt': [getAtt('DataKey')],
+    });
     expect(actionsOf('updatePerson')).toEqual(['dynamodb:Query', 'dynamodb:UpdateItem']);
   });
 
