@@ -63,6 +63,7 @@ export async function analyseVideoSlice(input: SliceInput, deps: SliceDependenci
     settings: { ...DEFAULT_TRACKER_SETTINGS, reuseMs, maxGapMs: Math.max(DEFAULT_TRACKER_SETTINGS.maxGapMs, reuseMs) },
     state: emptyTrackerState(),
     gate: { chain: Promise.resolve() },
+    visitorsSeen: new Map(),
   };
   const ctx: SliceContext = { streamArn, settings, tuning, tracking, deps };
   // What is written and checkpointed (the slice's result), and where the next window starts: ahead of it while
