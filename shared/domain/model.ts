@@ -107,6 +107,8 @@ export interface Sighting {
   quality?: FaceQuality;
   /** S3 key of a JPEG snapshot of the face, when the processor keeps one. */
   snapshotKey?: string;
+  /** An unknown face's recurring visitor (`v-…`, docs/visitors.md): partition of the byVisitor index. */
+  visitorId?: string;
   /** Epoch seconds when DynamoDB's TTL removes the item. */
   expiresAt: number;
 }

@@ -65,8 +65,6 @@ export interface VisitorRecord {
   /** snapshots/<camera>/<sightingId>.jpg of the best face seen (snapshotScore), when the processor keeps snapshots. */
   bestSnapshotKey?: string;
   bestScore?: number;
-  /** The sighting id of the visit last counted (a redelivered visit start counts nothing). */
-  lastVisitId?: string;
 }
 
 /** The photo a named visitor's best snapshot becomes, in the person's folder (so the S3 event indexes it). */

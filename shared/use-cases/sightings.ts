@@ -6,6 +6,8 @@ import type { SnapshotLinks } from './record-sightings';
 /** Filters of GET /sightings, already validated; times are ISO strings as produced by Date#toISOString. */
 export interface SightingQuery {
   personId?: string;
+  /** A recurring unknown visitor's sightings (the byVisitor index). */
+  visitorId?: string;
   camera?: string;
   since: string;
   until: string;
@@ -22,6 +24,7 @@ export interface SightingHistory {
 
 export interface SightingFilters {
   personId?: string;
+  visitorId?: string;
   camera?: string;
   since?: Date;
   until?: Date;
@@ -42,6 +45,8 @@ export interface SightingView {
   snapshotKey?: string;
   /** Presigned link to the snapshot (when the API is given a linker). */
   snapshotUrl?: string;
+  /** An unknown face's recurring visitor (docs/visitors.md). */
+  visitorId?: string;
 }
 
 /**
@@ -60,12 +65,20 @@ export async function listSightings(
   if (since.getTime() > until.getTime()) throw new ValidationError('since: must not be after until', { field: 'since' });
   const page: Page<Sighting> = await history.query({
     personId: filters.personId,
+    ...(filters.visitorId ? { visitorId: filters.visitorId } : {}),
     camera: filters.camera,
     since: since.toISOString(),
     until: until.toISOString(),
     limit: filters.limit,
     cursor: filters.cursor,
-    fingerprint: JSON.stringify([filters.personId ?? null, filters.camera ?? null, filters.since?.toISOString() ?? null, filters.until?.toISOString() ?? null]),
+    fingerprint: JSON.stringify([
+      filters.personId ?? null,
+      filters.camera ?? null,
+      filters.since?.toISOString() ?? null,
+      filters.until?.toISOString() ?? null,
+      // Only when given: cursors of the other filters stay what they were.
+      ...(filters.visitorId ? [filters.visitorId] : []),
+    ]),
   });
   const sightings = await Promise.all(
     page.items.map(async (s) => {
@@ -87,5 +100,6 @@ function toView(s: Sighting): SightingView {
     ...(s.confidence !== undefined ? { confidence: s.confidence } : {}),
     boundingBox: s.boundingBox,
     ...(s.snapshotKey ? { snapshotKey: s.snapshotKey } : {}),
+    ...(s.visitorId ? { visitorId: s.visitorId } : {}),
   };
 }
