@@ -128,10 +128,11 @@ export async function nameVisitor(ports: NamePorts, visitorId: string, target: N
   const { personId, folder, displayName } = await resolveTarget(ports.people, target, visitorId);
   const photoKey = `${personFolderPrefix(folder)}${visitorPhotoName(visitorId)}`;
 
-  await ports.people.rememberNamedVisitor(personId, visitorId, now.toISOString());
   if (!(await ports.photos.copy(visitor.bestSnapshotKey, photoKey))) {
     throw new ConflictError(`The best snapshot of visitor "${visitorId}" (${visitor.bestSnapshotKey}) is no longer stored (snapshots expire with the sightings): register the person with a photo instead`);
   }
+  // Before anything of the visitor goes: from now on, erasing the person covers what is left of it.
+  await ports.people.rememberNamedVisitor(personId, visitorId, now.toISOString());
   const facesRemoved = visitor.faceIds.length ? await ports.faces.deleteFaces(visitor.faceIds) : 0;
   const sightings = await ports.sightings.ofVisitor(visitorId);
   const sightingsMoved = sightings.length ? await ports.sightings.moveToPerson(sightings.map((s) => s.sightingId), visitorId, personId) : 0;
