@@ -3,7 +3,7 @@ import type { Page } from '../domain/page';
 import type { VisitorRecord } from '../domain/visitor';
 import { tables, VISITOR_KIND } from '../tables';
 import type { VisitorLog } from '../use-cases/record-sightings';
-import type { VisitorDirectory } from '../use-cases/visitors';
+import type { StaleVisitors, VisitorDirectory } from '../use-cases/visitors';
 import { decodeCursor, encodeCursor, isStringKey } from './cursor';
 import { isConditionalCheckFailed } from './dynamodb';
 
@@ -14,7 +14,7 @@ const INDEX = V.byLastSeenIndex;
  * The visitors table: the consumer's conditional updates (one item per visitor, never read before writing) and the
  * API's listing, reading and removal of visitors.
  */
-export class DynamoVisitors implements VisitorLog, VisitorDirectory {
+export class DynamoVisitors implements VisitorLog, VisitorDirectory, StaleVisitors {
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -92,6 +92,21 @@ export class DynamoVisitors implements VisitorLog, VisitorDirectory {
       }),
     );
     return { items: Items.map(toRecord), nextCursor: LastEvaluatedKey ? encodeCursor(scope, LastEvaluatedKey) : undefined };
+  }
+
+  async lastSeenBefore(cutoff: string, limit: number): Promise<VisitorRecord[]> {
+    const { Items = [] } = await this.documents.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: INDEX.name,
+        KeyConditionExpression: '#kind = :kind AND #seen < :cutoff',
+        ExpressionAttributeNames: { '#kind': INDEX.partitionKey, '#seen': INDEX.sortKey },
+        ExpressionAttributeValues: { ':kind': VISITOR_KIND, ':cutoff': cutoff },
+        ScanIndexForward: true,
+        Limit: limit,
+      }),
+    );
+    return Items.map(toRecord);
   }
 
   async get(visitorId: string): Promise<VisitorRecord | undefined> {

@@ -9,7 +9,7 @@ import { rekognition } from '../clients/rekognition';
 import { s3 } from '../clients/s3';
 import { env, loadConfig } from '../config';
 import type { SnapshotLinks } from '../use-cases/record-sightings';
-import type { NamePorts, VisitorDirectory, VisitorErasePorts } from '../use-cases/visitors';
+import type { NamePorts, StaleVisitors, VisitorDirectory, VisitorErasePorts } from '../use-cases/visitors';
 
 /** GET /visitors and GET /visitors/{visitorId}: the visitors table, and links to the best snapshots when there are snapshots. */
 export function visitorsRoute(source: NodeJS.ProcessEnv = process.env): { visitors: VisitorDirectory; snapshotLinks?: SnapshotLinks } {
@@ -45,4 +45,10 @@ export function visitorErasePorts(config: { VISITORS_TABLE: string; VISITOR_COLL
 /** DELETE /visitors/{visitorId}, from the function's environment. */
 export function eraseVisitorPorts(source: NodeJS.ProcessEnv = process.env): VisitorErasePorts {
   return visitorErasePorts(loadConfig({ ...env.visitorsTable, ...env.visitorCollection, ...env.sightingsTable, ...env.facesBucket }, source));
+}
+
+/** expireVisitors (daily): the visitors' data, and how long sightings are kept. */
+export function expiryPorts(source: NodeJS.ProcessEnv = process.env): { ports: VisitorErasePorts & { stale: StaleVisitors }; retentionDays: number } {
+  const config = loadConfig({ ...env.visitorsTable, ...env.visitorCollection, ...env.sightingsTable, ...env.facesBucket, ...env.retention }, source);
+  return { ports: { ...visitorErasePorts(config), stale: new DynamoVisitors(documents, config.VISITORS_TABLE) }, retentionDays: config.SIGHTING_RETENTION_DAYS };
 }

@@ -202,6 +202,31 @@ export async function eraseVisitor(ports: VisitorErasePorts, visitorId: string):
   return erasure;
 }
 
+/** The visitors not seen for a while, through the byLastSeen index. */
+export interface StaleVisitors {
+  /** Visitors last seen before `cutoff` (ISO), oldest first, at most `limit`. */
+  lastSeenBefore(cutoff: string, limit: number): Promise<VisitorRecord[]>;
+}
+
+/**
+ * Retention: a visitor not seen for `retentionDays` (sightingRetentionDays: by then their sightings and snapshots
+ * have expired) is erased, faces included, oldest first, up to `max` per run. Answers how many.
+ */
+export async function expireVisitors(ports: VisitorErasePorts & { stale: StaleVisitors }, now: Date, retentionDays: number, max = 1000): Promise<{ expired: number; faces: number }> {
+  const cutoff = new Date(now.getTime() - retentionDays * 86_400_000).toISOString();
+  let expired = 0;
+  let faces = 0;
+  while (expired < max) {
+    const batch = await ports.stale.lastSeenBefore(cutoff, Math.min(100, max - expired));
+    if (!batch.length) break;
+    for (const visitor of batch) {
+      faces += (await eraseVisitorData(ports, visitor.visitorId)).removed.faces;
+      expired++;
+    }
+  }
+  return { expired, faces };
+}
+
 function unknownVisitor(visitorId: string) {
   return new NotFoundError(`No visitor with id "${visitorId}": list visitors with GET /visitors`, { field: 'visitorId' });
 }

@@ -406,6 +406,17 @@ describe('the packaged template: least privilege per function', () => {
       'dynamodb:BatchWriteItem': [getAtt('SightingsTable')],
       's3:DeleteObject': [snapshotsArn],
     });
+    // daily, visitors not seen for sightingRetentionDays are erased, faces included
+    const rules = ofType('AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.Targets).includes('ExpireVisitors'));
+    expect(rules.map(([, r]) => r.Properties.ScheduleExpression)).toEqual(['rate(1 day)']);
+    expect(grants('expireVisitors')).toEqual({
+      'dynamodb:Query': [index('SightingsTable', 'byVisitor'), index('VisitorsTable', 'byLastSeen')].sort(),
+      'dynamodb:GetItem': [getAtt('VisitorsTable')],
+      'dynamodb:DeleteItem': [getAtt('VisitorsTable')],
+      'rekognition:DeleteFaces': [visitorCollectionArn],
+      'dynamodb:BatchWriteItem': [getAtt('SightingsTable')],
+      's3:DeleteObject': [snapshotsArn],
+    });
     // the consumer keeps the visitors with updates only
     expect(grants('consumeFaceSearch')['dynamodb:UpdateItem']).toEqual([getAtt('AlertStateTable'), getAtt('PeopleTable'), getAtt('VisitorsTable')].sort());
   });

@@ -102,9 +102,10 @@ withFaces('visitor routes against local services, real faces', () => {
       SIGHTING_RETENTION_DAYS: '3650',
       API_TOKEN_SHA256: createHash('sha256').update(TOKEN).digest('hex'),
     });
-    for (const name of ['list-visitors', 'get-visitor', 'name-visitor', 'erase-visitor', 'erase-person', 'get-person', 'list-sightings']) {
+    for (const name of ['list-visitors', 'get-visitor', 'name-visitor', 'erase-visitor', 'erase-person', 'get-person', 'list-sightings', 'expire-visitors']) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      api[name] = require(`../../../functions/${name}/handler`).handler;
+      const module = require(`../../../functions/${name}/handler`);
+      api[name] = name === 'expire-visitors' ? module.main : module.handler;
     }
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     indexFace = require('../../../functions/index-face/handler').handler;
@@ -222,5 +223,17 @@ withFaces('visitor routes against local services, real faces', () => {
     expect(objects).toEqual([]);
     expect((await call('list-sightings', { method: 'GET', path: '/sightings', query: { visitorId: visitor.rock.id } })).body.sightings).toEqual([]);
     expect((await rekognition.client.send(new ListFacesCommand({ CollectionId: COLLECTION }))).Faces).toEqual([]);
+  });
+
+  it('expires a visitor not seen for sightingRetentionDays (the daily expireVisitors), face included', async () => {
+    const id = 'v-00000000000000ee';
+    const indexed = await new RekognitionVisitorFaces(rekognition.client).index(await snapshotOf(20), { collectionId: VISITORS, visitorId: id });
+    await new DynamoVisitors(aws.documents, tables.VisitorsTable).startVisit({ visitorId: id, seenAt: '2026-12-06T10:00:00.000Z', camera: 'front-door', gapSeconds: 60, faceId: indexed!.faceId });
+    const expire = api['expire-visitors'] as unknown as (now: Date) => Promise<{ expired: number; faces: number }>;
+
+    expect(await expire(new Date('2036-12-01T00:00:00Z'))).toEqual({ expired: 0, faces: 0 }); // within the 3650 days
+    expect(await expire(new Date('2036-12-07T00:00:00Z'))).toEqual({ expired: 1, faces: 1 });
+    expect(await visitorFaces()).toEqual([]);
+    expect((await call('list-visitors', { method: 'GET', path: '/visitors' })).body.visitors).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import type { Sighting } from '../../../shared/domain/model';
 import type { VisitorRecord } from '../../../shared/domain/visitor';
 import { ConflictError, NotFoundError, ValidationError } from '../../../shared/errors';
 import { erasePerson, type ErasePorts } from '../../../shared/use-cases/people';
-import { eraseVisitor, getVisitor, listVisitors, nameVisitor, type NamePorts, type VisitorDirectory, type VisitorErasePorts, type VisitorSightings } from '../../../shared/use-cases/visitors';
+import { eraseVisitor, expireVisitors, getVisitor, listVisitors, nameVisitor, type NamePorts, type VisitorDirectory, type VisitorErasePorts, type VisitorSightings } from '../../../shared/use-cases/visitors';
 import { FakeFaceCollection, FakePhotoStore, FakeSightingHistory, InMemoryPeople, fakeFace, sighting } from '../../support/people-fakes';
 
 const VISITOR = 'v-00000000000000a1';
@@ -21,6 +21,9 @@ class InMemoryVisitors implements VisitorDirectory {
   }
   async delete(visitorId: string) {
     return this.items.delete(visitorId);
+  }
+  async lastSeenBefore(cutoff: string, limit: number) {
+    return [...this.items.values()].filter((v) => v.lastSeenAt < cutoff).sort((a, b) => a.lastSeenAt.localeCompare(b.lastSeenAt)).slice(0, limit);
   }
 }
 
@@ -210,5 +213,19 @@ describe('visitors in the API', () => {
     // a person never named from a visitor: the answer is as it always was
     await w.people.ensureProfile('Bob', 'Bob', NOW.toISOString());
     expect((await erasePerson(ports, 'Bob')).removed).not.toHaveProperty('namedVisitors');
+  });
+
+  it('expires the visitors not seen for the retention, faces and all, and keeps the others', async () => {
+    const w = world();
+    w.visitors.items.set('v-00000000000000b2', { visitorId: 'v-00000000000000b2', visits: 1, firstSeenAt: '2026-12-04T08:00:00.000Z', lastSeenAt: '2026-12-04T08:00:00.000Z', lastSeenCamera: 'garage', faceIds: ['vf-2'] });
+    w.faces.faces.set('vf-2', 'v-00000000000000b2');
+
+    // 30 days after the first visitor was last seen, two days before the second's 30 days are up
+    const outcome = await expireVisitors({ ...w.erasePorts, stale: w.visitors }, new Date('2027-01-02T10:00:00Z'), 30);
+
+    expect(outcome).toEqual({ expired: 1, faces: 1 });
+    expect([...w.visitors.items.keys()]).toEqual(['v-00000000000000b2']);
+    expect([...w.faces.faces.keys()]).toEqual(['vf-2']);
+    expect(w.history.sightings.map((s) => s.sightingId)).toEqual(['other']);
   });
 });
