@@ -40,6 +40,9 @@ export interface AnalysedFrame {
   /** Faces searched with SearchFacesByImage / faces that reused their track's result. */
   searched: number;
   reused: number;
+  /** Unknown faces looked up in the visitors collection, and of them the new visitors indexed there. */
+  visitorLookups: number;
+  visitorsIndexed: number;
 }
 
 /** What a track's search found: the face's matches and, when it matched nobody, the recurring visitor it is. */
@@ -260,12 +263,16 @@ export async function analyseFrame(
     );
   }
   const searched = decisions.filter((d) => d.action === 'search').length;
+  const lookups = outcomes.filter((o) => o?.lookedUp);
   return {
     frameMs: frame.timestampMs,
     outgoing: { partitionKey: `${settings.camera}/${location.fragmentNumber}`, record },
     faces: detected.length,
     searched,
     reused: decisions.length - searched,
+    visitorLookups: lookups.length,
+    // A new visitor's lookup answers the face it indexed without a similarity.
+    visitorsIndexed: lookups.filter((o) => o!.identity.visitor?.FaceId && o!.identity.visitor.Similarity === undefined).length,
   };
 }
 
@@ -333,7 +340,7 @@ async function identifyFace(
   tuning: SliceTuning,
   tracking: Tracking,
   deps: SliceDependencies,
-): Promise<{ identity: FaceIdentity; crop?: FaceCrop }> {
+): Promise<{ identity: FaceIdentity; crop?: FaceCrop; lookedUp?: boolean }> {
   const outcome = await searchFace(frame.image, face, settings, tuning, deps);
   const identity: FaceIdentity = { matches: outcome.matches };
   if (!settings.visitorCollectionId || !deps.visitors || !outcome.searched || namesSomeone(outcome.matches, settings.faceMatchThreshold)) {
@@ -345,6 +352,7 @@ async function identifyFace(
   else {
     const visitor = await lookUpVisitor(outcome.searched.image, faceIndex, location, frame.timestampMs, previous?.VisitorId, settings, tracking, deps);
     if (visitor) identity.visitor = visitor;
+    return { identity, crop: outcome.crop, lookedUp: true };
   }
   return { identity, crop: outcome.crop };
 }

@@ -64,10 +64,11 @@ describe('recurring unknown visitors in the self processor', () => {
   it('given a stranger in view, then one visitor lookup for the whole visit: indexed once, the same visitor on every frame, the visit starting on the first', async () => {
     const w = world(3000, () => [dana]);
 
-    await run(w);
+    const result = await run(w);
 
     const faces = entries(w);
     expect(faces).toHaveLength(15);
+    expect(result).toMatchObject({ facesSearched: 1, visitorLookups: 1, visitorsIndexed: 1 });
     // one search in the visitors collection (nobody there yet), one IndexFaces, both with the processor's settings
     expect(w.visitors.searches).toHaveLength(1);
     expect(w.visitors.searches[0].options).toEqual({ collectionId: 'visitors', faceMatchThreshold: 85.5 });
