@@ -263,7 +263,7 @@ export async function analyseFrame(
     );
   }
   const searched = decisions.filter((d) => d.action === 'search').length;
-  const lookups = outcomes.filter((o) => o?.lookedUp);
+  const lookups = outcomes.flatMap((o) => (o?.lookup ? [o.lookup] : []));
   return {
     frameMs: frame.timestampMs,
     outgoing: { partitionKey: `${settings.camera}/${location.fragmentNumber}`, record },
@@ -271,8 +271,7 @@ export async function analyseFrame(
     searched,
     reused: decisions.length - searched,
     visitorLookups: lookups.length,
-    // A new visitor's lookup answers the face it indexed without a similarity.
-    visitorsIndexed: lookups.filter((o) => o!.identity.visitor?.FaceId && o!.identity.visitor.Similarity === undefined).length,
+    visitorsIndexed: lookups.filter((l) => l === 'indexed').length,
   };
 }
 
@@ -340,7 +339,7 @@ async function identifyFace(
   tuning: SliceTuning,
   tracking: Tracking,
   deps: SliceDependencies,
-): Promise<{ identity: FaceIdentity; crop?: FaceCrop; lookedUp?: boolean }> {
+): Promise<{ identity: FaceIdentity; crop?: FaceCrop; lookup?: VisitorLookup }> {
   const outcome = await searchFace(frame.image, face, settings, tuning, deps);
   const identity: FaceIdentity = { matches: outcome.matches };
   if (!settings.visitorCollectionId || !deps.visitors || !outcome.searched || namesSomeone(outcome.matches, settings.faceMatchThreshold)) {
@@ -350,12 +349,15 @@ async function identifyFace(
   const previous = track ? (await track.result.catch(() => undefined))?.visitor : undefined;
   if (previous && decision.action === 'search' && SAME_PERSON_REASONS.has(decision.reason)) identity.visitor = { VisitorId: previous.VisitorId };
   else {
-    const visitor = await lookUpVisitor(outcome.searched.image, faceIndex, location, frame.timestampMs, previous?.VisitorId, settings, tracking, deps);
+    const { visitor, lookup } = await lookUpVisitor(outcome.searched.image, faceIndex, location, frame.timestampMs, previous?.VisitorId, settings, tracking, deps);
     if (visitor) identity.visitor = visitor;
-    return { identity, crop: outcome.crop, lookedUp: true };
+    return { identity, crop: outcome.crop, lookup };
   }
   return { identity, crop: outcome.crop };
 }
+
+/** How a visitor lookup went: a visitor found, a new one indexed, or none (no searchable face, refused, failed). */
+type VisitorLookup = 'found' | 'indexed' | 'none';
 
 /**
  * The visitor of an unknown face's crop: the visitors collection's best match at or above the threshold, else a
@@ -371,7 +373,7 @@ async function lookUpVisitor(
   settings: ProcessorSettings,
   tracking: Tracking,
   deps: SliceDependencies,
-): Promise<RecordVisitor | undefined> {
+): Promise<{ visitor?: RecordVisitor; lookup: VisitorLookup }> {
   const collectionId = settings.visitorCollectionId!;
   const gapMs = (settings.visitGapSeconds ?? DEFAULT_VISIT_GAP_SECONDS) * 1000;
   // A new visit unless this track already was this visitor, or the visitor was in view within the gap.
@@ -381,15 +383,17 @@ async function lookUpVisitor(
   };
   try {
     const found = await deps.visitors!.search(crop, { collectionId, faceMatchThreshold: settings.faceMatchThreshold });
-    if (found === null) return undefined;
-    if (found) return { VisitorId: found.visitorId, ...(startsVisit(found.visitorId) ? { VisitStart: true } : {}), FaceId: found.faceId, Similarity: found.similarity };
+    if (found === null) return { lookup: 'none' };
+    if (found) {
+      return { visitor: { VisitorId: found.visitorId, ...(startsVisit(found.visitorId) ? { VisitStart: true } : {}), FaceId: found.faceId, Similarity: found.similarity }, lookup: 'found' };
+    }
     const visitorId = newVisitorId(sightingId(location.streamArn, location.fragmentNumber, frameOffsetSeconds(location), faceIndex));
     const indexed = await deps.visitors!.index(crop, { collectionId, visitorId });
-    if (!indexed) return undefined;
-    return { VisitorId: visitorId, VisitStart: true, FaceId: indexed.faceId };
+    if (!indexed) return { lookup: 'none' };
+    return { visitor: { VisitorId: visitorId, VisitStart: true, FaceId: indexed.faceId }, lookup: 'indexed' };
   } catch (error) {
     deps.logger?.warn('Visitor not identified: the face is recorded without one', { camera: settings.camera, error: (error as Error).message });
-    return undefined;
+    return { lookup: 'none' };
   }
 }
 
