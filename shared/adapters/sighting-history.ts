@@ -1,15 +1,13 @@
 import { DeleteCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { alertStateKey, type Sighting } from '../domain/model';
-import { tables } from '../tables';
+import { tables, UNKNOWN_PERSON } from '../tables';
 import type { Page } from '../domain/page';
+import { Semaphore } from '../concurrency';
 import type { SightingEraser } from '../use-cases/people';
 import type { SightingHistory, SightingQuery } from '../use-cases/sightings';
 import type { VisitorSightings } from '../use-cases/visitors';
-import { UNKNOWN_PERSON } from '../tables';
-import { isConditionalCheckFailed } from './dynamodb';
-import { Semaphore } from '../concurrency';
 import { decodeCursor, encodeCursor, isStringKey } from './cursor';
-import { batchDelete } from './dynamodb';
+import { batchDelete, isConditionalCheckFailed } from './dynamodb';
 
 const S = tables.sightings;
 const SORT = S.byPersonIndex.sortKey;
