@@ -7,7 +7,8 @@
  * processorFaceDetector settings in the same run, over three scenes:
  *   (a) empty: a corridor with slow light changes and sensor noise;
  *   (b) one face: a registered person in view the whole time;
- *   (c) visits: the demo's cast walking through, one at a time, with empty corridor between them.
+ *   (c) visits: the demo's cast walking through, one at a time, with empty corridor between them;
+ *   (d) strangers: two unregistered people walking through, then the first one again (recurring visitors on and off).
  * The video is streamed as fast as the twin takes it and analysed on its producer timestamps, so minutes of
  * video take less. Counted units × bench/prices.ts, scaled to an hour of video, plus what a camera costs per hour
  * whatever it sees (processVideo at its memory for the whole hour, the data stream's shard and consumer).
@@ -16,7 +17,7 @@
  *
  * GetImages' per-image price is not in the price table (see its pricing page): give it with --kvs-image-usd;
  * until then the images are counted and printed, priced at the value given (default 0, said on its own line).
- * Last line: empty_usd_h=… one_face_usd_h=… visit_usd=… baseline_empty_usd_h=… baseline_one_face_usd_h=… people_found=K/N
+ * Last line: empty_usd_h=… one_face_usd_h=… visit_usd=… baseline_empty_usd_h=… baseline_one_face_usd_h=… people_found=K/N unknown_visit_extra_usd=…
  * (baseline: Rekognition's DetectFaces on every analysed frame, without the motion gate — the processor before this
  * one — in the same run; the `rekognition` setting as it now runs, with the gate, is printed on the line before).
  */
@@ -30,7 +31,7 @@ import { GetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { CreateStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import { KinesisVideoArchivedMediaClient } from '@aws-sdk/client-kinesis-video-archived-media';
-import { RekognitionClient } from '@aws-sdk/client-rekognition';
+import { DeleteFacesCommand, ListFacesCommand, RekognitionClient } from '@aws-sdk/client-rekognition';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
@@ -43,7 +44,7 @@ import type { BoundingBox } from '../shared/domain/model';
 import { peopleKeys } from '../shared/tables';
 import type { FaceDetectorChoice } from '../shared/composition/face-analyzer';
 import { analyseVideoSlice, type SliceResult } from '../shared/use-cases/analyse-video-slice';
-import { ANNA, MARCO, cropFace, sourcePath } from '../local/demo/cast';
+import { ANNA, MARCO, STRANGERS, cropFace, sourcePath } from '../local/demo/cast';
 import { StackClient, sleep } from '../local/demo/harness';
 import { buildVideo, type Scene } from '../local/demo/video';
 import { streamCamera } from '../local/kinesis-video/camera';
@@ -56,11 +57,16 @@ const CAMERA = 'front-door';
 /** processVideo's memory in serverless.yml (docs/self-processor.md: how it was chosen). */
 const MEMORY_MB = 1024;
 
-/** The product's two detector settings, and today's processor before this one: DetectFaces on every frame, no motion gate. */
+/**
+ * The product's two detector settings, and today's processor before this one: DetectFaces on every frame, no motion
+ * gate. Visitors on (the default) everywhere; `local-novisitors` runs the strangers scene alone with them off, so
+ * that what recurring visitors add to an unknown visit is measured, not estimated.
+ */
 const SETUPS = [
-  { name: 'local', detector: 'local' as FaceDetectorChoice, motionThreshold: undefined },
-  { name: 'rekognition', detector: 'rekognition' as FaceDetectorChoice, motionThreshold: undefined },
-  { name: 'baseline', detector: 'rekognition' as FaceDetectorChoice, motionThreshold: 0 },
+  { name: 'local', detector: 'local' as FaceDetectorChoice, motionThreshold: undefined, visitors: true },
+  { name: 'local-novisitors', detector: 'local' as FaceDetectorChoice, motionThreshold: undefined, visitors: false, scenes: ['strangers'] },
+  { name: 'rekognition', detector: 'rekognition' as FaceDetectorChoice, motionThreshold: undefined, visitors: true, scenes: ['empty', 'face', 'visits'] },
+  { name: 'baseline', detector: 'rekognition' as FaceDetectorChoice, motionThreshold: 0, visitors: false, scenes: ['empty', 'face', 'visits'] },
 ];
 
 interface SceneRun {
@@ -92,7 +98,7 @@ async function main(): Promise<void> {
   const faceSeconds = Number(values['face-seconds']);
   const kvsImageUsd = Number(values['kvs-image-usd']);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'facewatch-bench-cost-'));
-  const files = { empty: path.join(dataDir, 'empty.mp4'), face: path.join(dataDir, 'face.mp4'), visits: path.join(dataDir, 'visits.mp4') };
+  const files = { empty: path.join(dataDir, 'empty.mp4'), face: path.join(dataDir, 'face.mp4'), visits: path.join(dataDir, 'visits.mp4'), strangers: path.join(dataDir, 'strangers.mp4') };
   const visitScenes: Scene[] = [
     { durationSec: 6, faces: [] },
     { durationSec: 4, faces: [MARCO.onCamera[0]] },
@@ -102,19 +108,33 @@ async function main(): Promise<void> {
   ];
   const visits = 2;
   const visitsSeconds = visitScenes.reduce((s, v) => s + v.durationSec, 0);
+  // (d) unknown visits: two strangers walk through, then the first comes back (two new visitors, one returning).
+  const strangerScenes: Scene[] = [
+    { durationSec: 6, faces: [] },
+    { durationSec: 4, faces: [STRANGERS[0]] },
+    { durationSec: 6, faces: [] },
+    { durationSec: 4, faces: [STRANGERS[1]] },
+    { durationSec: 6, faces: [] },
+    { durationSec: 4, faces: [STRANGERS[0]] },
+    { durationSec: 6, faces: [] },
+  ];
+  const unknownVisits = 3;
+  const strangersSeconds = strangerScenes.reduce((s, v) => s + v.durationSec, 0);
   console.log(`stack in ${dataDir}; scenes: empty ${emptySeconds} s, one face ${faceSeconds} s, visits ${visitsSeconds} s (${visits} people)`);
   const [stack] = await Promise.all([
     startLocalStack({ dataDir, port: 0, apiPort: 0, mailPort: 0, quiet: true }),
     emptyCorridor(files.empty, emptySeconds, dataDir),
     buildVideo([{ durationSec: faceSeconds, faces: [MARCO.onCamera[0]] }], files.face),
     buildVideo(visitScenes, files.visits),
+    buildVideo(strangerScenes, files.strangers),
   ]);
   const runs: SceneRun[] = [];
   try {
     const resources = stack.stackInfo.resources;
     const refOf = (type: string) => Object.values(resources).find((r) => r.type === type)!.ref;
     const bucket = refOf('AWS::S3::Bucket');
-    const collectionId = refOf('AWS::Rekognition::Collection');
+    const collectionId = resources.FaceCollection.ref;
+    const visitorCollectionId = resources.VisitorCollection.ref;
     const dataStream = Object.values(resources).find((r) => r.type === 'AWS::Kinesis::Stream' && r.ref.includes(CAMERA))!.ref;
     const client = new StackClient({ ...stack, dataDir, region: stack.stackInfo.region, credentials: LOCAL_CREDENTIALS });
     for (const person of [MARCO, ANNA]) {
@@ -138,14 +158,17 @@ async function main(): Promise<void> {
       return (await dynamodb.send(new GetItemCommand({ TableName: peopleTable, Key: { pk: { S: key.pk }, sk: { S: key.sk } } }))).Item?.lastSeenAt?.S;
     };
 
-    for (const { name: detector, detector: faceDetector, motionThreshold } of SETUPS) {
+    for (const { name: detector, detector: faceDetector, motionThreshold, visitors: withVisitors, scenes } of SETUPS) {
       for (const [scene, file] of Object.entries(files)) {
+        if (scenes && !scenes.includes(scene)) continue;
         const videoStream = `bench-${detector}-${scene}`;
         await kinesisVideo.send(new CreateStreamCommand({ StreamName: videoStream, DataRetentionInHours: 1, MediaType: 'video/h264' }));
         const streamed = await streamCamera({ endpoint: stack.endpoint, streamName: videoStream, source: { file }, realtime: false, region: config.region, credentials: LOCAL_CREDENTIALS });
-        const videoSeconds = scene === 'empty' ? emptySeconds : scene === 'face' ? faceSeconds : visitsSeconds;
+        const videoSeconds = scene === 'empty' ? emptySeconds : scene === 'face' ? faceSeconds : scene === 'visits' ? visitsSeconds : strangersSeconds;
         const endMs = streamed.producerStartMs + videoSeconds * 1000;
         await sleep(1500); // the consumer has finished the previous scene's records
+        // Each scene starts from an empty visitors collection (not counted): its strangers are new visitors in it.
+        if (withVisitors) await clearVisitors(clients.rekognition, visitorCollectionId);
         stack.usage.reset();
         const started = Date.now();
         const ports = slicePorts({ ...clients, faceDetector }, { videoStream, dataStream, domain: 'PRODUCER_TIMESTAMP' });
@@ -155,7 +178,7 @@ async function main(): Promise<void> {
         while ((lastFrameMs ?? cursorMs) < endMs - 400) {
           const result = await analyseVideoSlice(
             {
-              settings: { camera: CAMERA, collectionId, faceMatchThreshold: 85.5, maxFaces: 5, samplingFps: 5, snapshots: true },
+              settings: { camera: CAMERA, collectionId, faceMatchThreshold: 85.5, maxFaces: 5, samplingFps: 5, snapshots: true, ...(withVisitors ? { visitorCollectionId, visitGapSeconds: 60 } : {}) },
               cursorMs,
               lastFrameMs,
               deadlineMs: Date.now() + 15_000,
@@ -196,6 +219,15 @@ async function main(): Promise<void> {
       const e = runs.find((x) => x.scene === 'empty' && x.detector === detector)!;
       return Math.max(0, v.usd - (e.usd * v.videoSeconds) / e.videoSeconds) / visits;
     };
+    // What recurring visitors add to an unknown visit: the strangers scene with them on, minus the same with them off.
+    const strangers = (detector: string) => runs.find((x) => x.scene === 'strangers' && x.detector === detector)!;
+    const visitorExtraUsd = Math.max(0, strangers('local').usd - strangers('local-novisitors').usd) / unknownVisits;
+    const extraUnits = Object.fromEntries(
+      Object.keys({ ...strangers('local').usage, ...strangers('local-novisitors').usage })
+        .map((key) => [key, (strangers('local').usage[key] ?? 0) - (strangers('local-novisitors').usage[key] ?? 0)] as const)
+        .filter(([, n]) => n !== 0),
+    );
+    console.log(`recurring visitors, ${unknownVisits} unknown visits (2 new visitors, 1 returning): extra units ${Object.entries(extraUnits).sort().map(([k, v]) => `${k}=${v}`).join(' ')}`);
     const images = runs.find((r) => r.detector === 'local' && r.scene === 'empty')!;
     console.log(`GetImages images per camera-hour: ${((images.usage['kinesisvideo.GetImages.images'] ?? 0) * 3600) / images.videoSeconds} at --kvs-image-usd ${kvsImageUsd} (${kvsImageUsd === 0 ? 'UNPRICED: give the price from https://aws.amazon.com/kinesis/video-streams/pricing/' : 'as given'})`);
     console.log(`floor per camera-hour (processVideo ${MEMORY_MB} MB arm64 all hour, its runs, data stream shard and consumer): ${hourlyFloor(MEMORY_MB).toFixed(4)} USD; prices: ${PRICES.rekognitionImage.source} and bench/prices.ts`);
@@ -210,11 +242,21 @@ async function main(): Promise<void> {
     );
     console.log(
       `empty_usd_h=${perHour('empty', 'local').toFixed(4)} one_face_usd_h=${perHour('face', 'local').toFixed(4)} visit_usd=${visitUsd('local').toFixed(5)} ` +
-        `baseline_empty_usd_h=${perHour('empty', 'baseline').toFixed(4)} baseline_one_face_usd_h=${perHour('face', 'baseline').toFixed(4)} people_found=${peopleFound}/${visits}`,
+        `baseline_empty_usd_h=${perHour('empty', 'baseline').toFixed(4)} baseline_one_face_usd_h=${perHour('face', 'baseline').toFixed(4)} people_found=${peopleFound}/${visits} ` +
+        `unknown_visit_extra_usd=${visitorExtraUsd.toFixed(5)}`,
     );
   } finally {
     await stack.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Deletes every face of the visitors collection (ListFaces pages, DeleteFaces). */
+async function clearVisitors(rekognition: RekognitionClient, collectionId: string): Promise<void> {
+  for (;;) {
+    const { Faces = [] } = await rekognition.send(new ListFacesCommand({ CollectionId: collectionId, MaxResults: 1000 }));
+    if (!Faces.length) return;
+    await rekognition.send(new DeleteFacesCommand({ CollectionId: collectionId, FaceIds: Faces.map((f) => f.FaceId!) }));
   }
 }
 

@@ -95,9 +95,23 @@ async function detectFacesEffect({ resolveVariable }) {
   return detector === 'rekognition' ? 'Allow' : 'Deny';
 }
 
+/** Recurring unknown visitors (docs/visitors.md): only the self processor finds them; `visitors=false` turns them off. */
+async function processorVisitors(options) {
+  const visitors = String(await options.resolveVariable('param:visitors'));
+  if (visitors !== 'true' && visitors !== 'false') throw new Error(`Parameter "visitors" is "${visitors}": use true (recurring unknown visitors) or false`);
+  return visitors === 'true' && !(await isManaged(options)) ? 'true' : 'false';
+}
+
+/** processVideo's grant on the visitors collection: Allow only when it looks visitors up. */
+async function visitorsEffect(options) {
+  return (await processorVisitors(options)) === 'true' ? 'Allow' : 'Deny';
+}
+
 module.exports = {
   checkProcessorsStatements,
   detectFacesEffect,
+  processorVisitors,
+  visitorsEffect,
   processorMode,
   processorSnapshots,
   processVideoConcurrency,

@@ -22,6 +22,13 @@ export const env = {
   alertStateTable: { ALERT_STATE_TABLE: nonEmpty },
   facesBucket: { FACES_BUCKET: nonEmpty },
   collection: { COLLECTION_ID: nonEmpty },
+  /** Recurring unknown visitors (docs/visitors.md): their table and their collection of unknown faces. */
+  visitorsTable: { VISITORS_TABLE: nonEmpty },
+  visitorCollection: { VISITOR_COLLECTION_ID: nonEmpty },
+  /** Functions that cover visitors when the deployment has them (the consumer, person erasure): both or neither. */
+  optionalVisitors: { VISITORS_TABLE: nonEmpty.optional(), VISITOR_COLLECTION_ID: nonEmpty.optional() },
+  /** A visitor out of view longer than this starts a new visit when back (the processor and the consumer). */
+  visitGap: { VISIT_GAP_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60) },
   alertTopic: { ALERT_TOPIC_ARN: nonEmpty },
   faceMatchThreshold: { FACE_MATCH_THRESHOLD: z.coerce.number().min(0).max(100).default(85.5) },
   alerts: {

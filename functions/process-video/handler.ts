@@ -39,6 +39,8 @@ export async function handler(event: unknown, context: Pick<Context, 'functionNa
     metrics.addMetric('FacesFound', 'Count', outcome.slice.facesFound);
     metrics.addMetric('FacesSearched', 'Count', outcome.slice.facesSearched);
     metrics.addMetric('SearchesReused', 'Count', outcome.slice.searchesReused);
+    metrics.addMetric('VisitorLookups', 'Count', outcome.slice.visitorLookups);
+    metrics.addMetric('VisitorsIndexed', 'Count', outcome.slice.visitorsIndexed);
     metrics.addMetric('VideoSkippedSeconds', 'Seconds', outcome.slice.skippedMs / 1000);
     metrics.publishStoredMetrics();
   }

@@ -37,6 +37,18 @@ export interface SightingItem {
   seenAt: string;
   similarity?: number;
   snapshotUrl?: string;
+  visitorId?: string;
+}
+
+export interface VisitorItem {
+  visitorId: string;
+  visits: number;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  lastSeenCamera: string;
+  faces: number;
+  snapshotKey?: string;
+  snapshotUrl?: string;
 }
 
 export interface PersonItem {
@@ -72,8 +84,12 @@ export class StackClient {
     this.rekognition = new RekognitionClient(config);
   }
 
-  async api<T = any>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', pathAndQuery: string): Promise<T> {
-    const response = await fetch(`${this.stack.apiUrl}${pathAndQuery}`, { method, headers: { authorization: `Bearer ${this.stack.token}` } });
+  async api<T = any>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', pathAndQuery: string, request?: unknown): Promise<T> {
+    const response = await fetch(`${this.stack.apiUrl}${pathAndQuery}`, {
+      method,
+      headers: { authorization: `Bearer ${this.stack.token}`, ...(request !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(request !== undefined ? { body: JSON.stringify(request) } : {}),
+    });
     const body = (await response.json().catch(() => ({}))) as any;
     if (!response.ok) throw new Error(`${method} ${pathAndQuery} → HTTP ${response.status}: ${body?.error?.message ?? JSON.stringify(body)}`);
     return body as T;
@@ -149,6 +165,18 @@ export class StackClient {
       cursor = page.nextCursor;
     } while (cursor);
     return all.sort((a, b) => a.seenAt.localeCompare(b.seenAt) || a.sightingId.localeCompare(b.sightingId));
+  }
+
+  /** Recurring unknown visitors, last seen first (every page). */
+  async visitors(): Promise<VisitorItem[]> {
+    const all: VisitorItem[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.api<{ visitors: VisitorItem[]; nextCursor?: string }>('GET', `/visitors?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      all.push(...page.visitors);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return all;
   }
 
   /** The best matches of the largest face of `image` in the collection (threshold 0: every score is shown). */

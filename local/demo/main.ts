@@ -217,6 +217,9 @@ async function main(): Promise<void> {
   }
   const unknown = all.filter((s) => s.personId === UNKNOWN);
   checks.push([unknown.length > 0, `strangers seen as unknown faces in ${unknown.length} analysed frames`]);
+  // Recurring unknown visitors (docs/visitors.md): the strangers, each recognised as the same visitor across frames.
+  const visitors = await client.visitors();
+  checks.push([visitors.length > 0 && unknown.some((s) => s.visitorId), `strangers kept as ${visitors.length} recurring visitor(s): ${visitors.map((v) => `${v.visitorId} (${v.visits} visit${v.visits === 1 ? '' : 's'})`).join(', ')}`]);
   const strayIds = all.filter((s) => s.personId !== UNKNOWN && !personIds.has(s.personId));
   if (strayIds.length) checks.push([false, `${strayIds.length} sighting(s) matched people outside the cast: ${[...new Set(strayIds.map((s) => s.personId))].join(', ')}`]);
   const frameTimes = all.map((s) => Date.parse(s.seenAt));
@@ -233,6 +236,7 @@ ${bold('Where to look next')}
   Mail (the email alerts):   ${stack.mailUrl}
   The API:                   curl -s -H "Authorization: Bearer $(cat ${tokenFile})" "${stack.apiUrl}/sightings?camera=${CAMERA}&limit=5"
                              curl -s -H "Authorization: Bearer $(cat ${tokenFile})" "${stack.apiUrl}/people"
+                             curl -s -H "Authorization: Bearer $(cat ${tokenFile})" "${stack.apiUrl}/visitors"
   The CLI:                   npx facewatch${dataFlag} sightings
                              npx facewatch${dataFlag} alerts
                              npx facewatch${dataFlag} people

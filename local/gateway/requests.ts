@@ -10,6 +10,8 @@ import type http from 'node:http';
 export interface Authorization {
   action: string;
   resources: string[];
+  /** Further actions the same request needs (S3 CopyObject also reads its source). */
+  also?: Authorization[];
 }
 
 export interface ArnContext {
@@ -31,15 +33,14 @@ function body(raw: Buffer | undefined): Record<string, unknown> {
   }
 }
 
-const unescapeXml = (text: string) =>
-  text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
-
 const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
 
+const unescapeXml = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+
 /** Whether the request's body is needed to tell its resource (small JSON and query bodies, not media or objects). */
-export function needsBody(service: string, url: string): boolean {
-  // DeleteObjects (POST /bucket?delete) names its keys in the body: each needs s3:DeleteObject.
-  if (service === 's3') return new URL(url, 'http://localhost').searchParams.has('delete');
+export function needsBody(service: string, url: string, method?: string): boolean {
+  // S3: only DeleteObjects (POST ?delete), whose keys are in its small XML body.
+  if (service === 's3') return method === 'POST' && new URL(url, 'http://localhost').searchParams.has('delete');
   if (service === 'kinesisvideo') return !/^\/putMedia\b/.test(new URL(url, 'http://localhost').pathname);
   return true;
 }
@@ -105,8 +106,9 @@ export function authorizationOf(service: string, req: Pick<http.IncomingMessage,
       const [bucket, ...rest] = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
       if (!bucket) return { action: 's3:ListAllMyBuckets', resources: ['*'] };
       const key = rest.join('/');
+      // DeleteObjects is authorized as s3:DeleteObject on each of its keys (there is no s3:DeleteObjects action).
       if (!key && req.method === 'POST' && url.searchParams.has('delete')) {
-        const keys = [...(raw?.toString('utf8') ?? '').matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => unescapeXml(m[1]));
+        const keys = [...(raw?.toString('utf8') ?? '').matchAll(/<Key>([\s\S]*?)<\/Key>/g)].map((m) => unescapeXml(m[1]));
         return { action: 's3:DeleteObject', resources: keys.length ? keys.map((k) => `arn:aws:s3:::${bucket}/${k}`) : [`arn:aws:s3:::${bucket}/*`] };
       }
       if (!key) {
@@ -114,6 +116,12 @@ export function authorizationOf(service: string, req: Pick<http.IncomingMessage,
         return { action, resources: [`arn:aws:s3:::${bucket}`] };
       }
       const action = url.searchParams.has('tagging') ? (req.method === 'GET' ? 's3:GetObjectTagging' : 's3:PutObjectTagging') : (S3_ACTION[req.method ?? 'GET'] ?? 's3:GetObject');
+      // CopyObject: PutObject on the destination and GetObject on the source ("<bucket>/<key>", URL-encoded).
+      const copySource = str(req.headers['x-amz-copy-source']);
+      if (req.method === 'PUT' && copySource && !url.searchParams.has('partNumber')) {
+        const source = decodeURIComponent(copySource.split('?')[0].replace(/^\//, ''));
+        return { action, resources: [`arn:aws:s3:::${bucket}/${key}`], also: [{ action: 's3:GetObject', resources: [`arn:aws:s3:::${source}`] }] };
+      }
       return { action, resources: [`arn:aws:s3:::${bucket}/${key}`] };
     }
     case 'kinesisvideo': {

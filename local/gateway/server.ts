@@ -144,11 +144,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const key = preflight ? undefined : accessKeyOf(req);
     const identity = key ? identities.get(key) : undefined;
     // The query protocol (SNS) names its operation in the body; IAM needs the resource from the body too.
-    const wantBody = (identity && needsBody(service, req.url ?? '/')) || (faults.covers(service) && !req.headers['x-amz-target'] && service === 'sns');
+    const wantBody = (identity && needsBody(service, req.url ?? '/', req.method)) || (faults.covers(service) && !req.headers['x-amz-target'] && service === 'sns');
     const proceed = (body?: Buffer) => {
       if (identity) {
         const asked = authorizationOf(service, req, body, arnContext);
-        const decision = evaluate(identity.statements, asked.action, asked.resources);
+        // Every action the request needs must be allowed (CopyObject: the write and the read of its source).
+        const decision = [asked, ...(asked.also ?? [])].map((a) => evaluate(identity.statements, a.action, a.resources)).find((d) => !d.allowed) ?? { allowed: true as const };
         if (!decision.allowed) {
           if (!body) req.resume();
           options.onDenied?.({ accessKeyId: key!, principalArn: identity.principalArn, action: decision.action, resource: decision.resource });

@@ -16,6 +16,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { S3FaceSnapshotStore } from '../../shared/adapters/face-snapshot-store';
 import { FaceSearchRecordSink } from '../../shared/adapters/face-search-record-sink';
 import { KinesisVideoFrames } from '../../shared/adapters/kinesis-video-frames';
+import { RekognitionVisitorFaces } from '../../shared/adapters/rekognition-visitor-faces';
 import { faceAnalyzer, type FaceDetectorChoice } from '../../shared/composition/face-analyzer';
 import { SharpFaceCropper } from '../../shared/adapters/sharp-face-cropper';
 import type { TimestampDomain } from '../../shared/domain/frame-analysis';
@@ -83,6 +84,8 @@ export function slicePorts(clients: ProcessorClients, names: { videoStream: stri
     analyzer: faceAnalyzer(clients.faceDetector ?? 'local', clients.rekognition),
     cropper: new SharpFaceCropper(),
     sink: new FaceSearchRecordSink(clients.kinesis, names.dataStream),
+    // Used only when the settings name a visitors collection (the self mode's; a managed processor has none).
+    visitors: new RekognitionVisitorFaces(clients.rekognition),
     ...(clients.s3 && clients.snapshotBucket ? { snapshots: new S3FaceSnapshotStore(clients.s3, clients.snapshotBucket) } : {}),
   };
 }

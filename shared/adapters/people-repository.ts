@@ -12,6 +12,7 @@ import type { Page } from '../domain/page';
 import { peopleKeys, tables } from '../tables';
 import type { PhotoRecords } from '../use-cases/index-photo';
 import type { PeopleDirectory, PersonWithPhotos } from '../use-cases/people';
+import type { NamedVisitorPeople } from '../use-cases/visitors';
 import { decodeCursor, encodeCursor, isStringKey } from './cursor';
 import { batchDelete, isConditionalCheckFailed } from './dynamodb';
 
@@ -22,7 +23,7 @@ const INDEX = tables.people.peopleIndex;
 const KEY_ATTRIBUTES = [PK, SK, INDEX.partitionKey, INDEX.sortKey];
 
 /** The people table: the indexer's photo records and the API's directory of people, in one partition per person. */
-export class DynamoPeopleRepository implements PhotoRecords, PeopleDirectory {
+export class DynamoPeopleRepository implements PhotoRecords, PeopleDirectory, NamedVisitorPeople {
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -105,8 +106,16 @@ export class DynamoPeopleRepository implements PhotoRecords, PeopleDirectory {
     for (const item of items) {
       if (item[SK] === peopleKeys.person(personId).sk) result.profile = strip(item) as unknown as PersonProfile;
       else if (String(item[SK]).startsWith(peopleKeys.photoPrefix)) result.photos.push(strip(item) as unknown as PhotoRecord);
+      else if (String(item[SK]).startsWith(peopleKeys.namedVisitorPrefix)) (result.namedVisitors ??= []).push(String(item[SK]).slice(peopleKeys.namedVisitorPrefix.length));
     }
     return result;
+  }
+
+  /** A mark in the person's partition: erasing the person also erases what is left of the visitor. */
+  async rememberNamedVisitor(personId: string, visitorId: string, at: string): Promise<void> {
+    await this.documents.send(
+      new PutCommand({ TableName: this.tableName, Item: { ...peopleKeys.namedVisitor(personId, visitorId), personId, visitorId, namedAt: at } }),
+    );
   }
 
   async listPeople(limit: number, cursor?: string): Promise<Page<PersonProfile>> {

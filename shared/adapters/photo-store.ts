@@ -1,15 +1,17 @@
 import {
+  CopyObjectCommand,
   DeleteObjectsCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { PhotoStore } from '../use-cases/index-photo';
+import type { PhotoCopier } from '../use-cases/visitors';
 
 /** DeleteObjects accepts at most 1000 keys per call. */
 const DELETE_BATCH = 1000;
 
-export class S3PhotoStore implements PhotoStore {
+export class S3PhotoStore implements PhotoStore, PhotoCopier {
   constructor(
     private readonly client: S3Client,
     private readonly bucket: string,
@@ -38,6 +40,20 @@ export class S3PhotoStore implements PhotoStore {
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     return keys;
+  }
+
+  /** CopyObject within the bucket (a new object: its S3 event reaches the indexer like an upload's). */
+  async copy(fromKey: string, toKey: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new CopyObjectCommand({ Bucket: this.bucket, Key: toKey, CopySource: `${this.bucket}/${fromKey.split('/').map(encodeURIComponent).join('/')}`, ContentType: 'image/jpeg', MetadataDirective: 'REPLACE' }),
+      );
+      return true;
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if ((error as Error).name === 'NoSuchKey' || status === 404) return false;
+      throw error;
+    }
   }
 
   async delete(keys: readonly string[]): Promise<number> {

@@ -3,12 +3,13 @@ import { SnsAlertPublisher } from '../adapters/alert-publisher';
 import { DynamoPersonRules } from '../adapters/person-rules';
 import { DynamoSightingStore } from '../adapters/sighting-store';
 import { S3SnapshotLinks } from '../adapters/snapshot-links';
+import { DynamoVisitors } from '../adapters/visitor-store';
 import { documents } from '../clients/dynamodb';
 import { s3 } from '../clients/s3';
 import { sns } from '../clients/sns';
 import { env, loadConfig } from '../config';
 import { cameraResolver } from '../domain/sighting';
-import { alertsRemembered, lastSeenEvery, type RecordSightingsPorts, type RecordSightingsSettings } from '../use-cases/record-sightings';
+import { alertsRemembered, lastSeenEvery, visitorsEvery, type RecordSightingsPorts, type RecordSightingsSettings } from '../use-cases/record-sightings';
 
 /** consumeFaceSearch: its stores, publisher and settings, from the function's environment. */
 export function consumerWiring(
@@ -27,6 +28,8 @@ export function consumerWiring(
       ...env.cameraResources,
       ...env.snapshotLinks,
       ...env.console,
+      ...env.optionalVisitors,
+      ...env.visitGap,
     },
     source,
   );
@@ -41,6 +44,8 @@ export function consumerWiring(
       publisher: new SnsAlertPublisher(sns, config.ALERT_TOPIC_ARN),
       logger,
       ...(snapshots ? { snapshotLinks: new S3SnapshotLinks(s3, config.FACES_BUCKET!, config.SNAPSHOT_LINK_SECONDS) } : {}),
+      // Recurring visitors: lastSeenAt at most every 10 s per visitor and camera, snapshots only when better.
+      ...(config.VISITORS_TABLE ? { visitors: visitorsEvery(new DynamoVisitors(documents, config.VISITORS_TABLE), 10_000) } : {}),
     },
     settings: {
       sightings: { faceMatchThreshold: config.FACE_MATCH_THRESHOLD, retentionDays: config.SIGHTING_RETENTION_DAYS },
@@ -54,6 +59,7 @@ export function consumerWiring(
       snapshots,
       samplingIntervalMs: Math.round(1000 / config.PROCESSOR_SAMPLING_FPS),
       consoleUrl: config.CONSOLE_URL,
+      visitGapSeconds: config.VISIT_GAP_SECONDS,
     },
   };
 }

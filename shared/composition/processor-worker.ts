@@ -7,6 +7,7 @@ import { FaceSearchRecordSink } from '../adapters/face-search-record-sink';
 import { KinesisVideoFrames } from '../adapters/kinesis-video-frames';
 import { LambdaWorkerInvoker } from '../adapters/lambda-worker-invoker';
 import { ProcessorStateTable } from '../adapters/processor-state-table';
+import { RekognitionVisitorFaces } from '../adapters/rekognition-visitor-faces';
 import { SharpFaceCropper } from '../adapters/sharp-face-cropper';
 import { documents } from '../clients/dynamodb';
 import { kinesis } from '../clients/kinesis';
@@ -42,6 +43,9 @@ export const processorWorkerEnv = {
   PROCESSOR_SNAPSHOTS: bool.default(true),
   /** Where snapshots go (snapshots/<camera>/...). Without it no snapshot is kept. */
   FACES_BUCKET: z.string().trim().min(1).optional(),
+  /** Recurring unknown visitors (docs/visitors.md): unknown faces are searched (and indexed) in this collection. */
+  PROCESSOR_VISITORS: bool.default(false),
+  VISITOR_COLLECTION_ID: z.string().trim().min(1).optional(),
   /** This function's own name, to chain runs; defaults to the Lambda context's. */
   PROCESS_VIDEO_FUNCTION: z.string().trim().min(1).optional(),
   /**
@@ -52,12 +56,14 @@ export const processorWorkerEnv = {
 };
 
 /** The worker's settings and ports, from processVideo's environment (parsed once per cold start). */
-const config = loadConfig({ ...env.collection, ...env.faceMatchThreshold, ...env.cameraResources, ...processorWorkerEnv });
+const config = loadConfig({ ...env.collection, ...env.faceMatchThreshold, ...env.cameraResources, ...env.visitGap, ...processorWorkerEnv });
 
 const store = new ProcessorStateTable(documents, config.PROCESSOR_STATE_TABLE);
 const cropper = new SharpFaceCropper();
 const analyzer = faceAnalyzer(config.PROCESSOR_FACE_DETECTOR, rekognition);
 const snapshots = config.PROCESSOR_SNAPSHOTS && config.FACES_BUCKET ? new S3FaceSnapshotStore(s3, config.FACES_BUCKET) : undefined;
+const visitorCollectionId = config.PROCESSOR_VISITORS ? config.VISITOR_COLLECTION_ID : undefined;
+const visitors = visitorCollectionId ? new RekognitionVisitorFaces(rekognition) : undefined;
 
 function cameraNames(camera: string) {
   const names = config.CAMERA_RESOURCES[camera];
@@ -82,6 +88,7 @@ export function workerDependencies(functionName: string): WorkerDependencies {
         searchRefreshSeconds: config.PROCESSOR_SEARCH_REFRESH_SECONDS,
         minFacePixels: config.PROCESSOR_MIN_FACE_PIXELS,
         snapshots: Boolean(snapshots),
+        ...(visitorCollectionId ? { visitorCollectionId, visitGapSeconds: config.VISIT_GAP_SECONDS } : {}),
       };
     },
     slice: (camera) => {
@@ -92,6 +99,7 @@ export function workerDependencies(functionName: string): WorkerDependencies {
         cropper,
         sink: new FaceSearchRecordSink(kinesis, names.dataStream),
         snapshots,
+        visitors,
       };
     },
     tuning: { concurrency: config.PROCESSOR_CONCURRENCY },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PermanentInputError } from '../errors';
+import { VISITOR_ID_PATTERN } from './visitor';
 
 /**
  * The record a Rekognition face-search stream processor writes to its Kinesis data stream, one per analysed
@@ -38,6 +39,20 @@ const MatchedFaceSchema = z.object({
   }),
 });
 
+/**
+ * facewatch's own field on an unknown face's entry (the self processor with visitors on; shared/domain/visitor.ts).
+ * Optional, and never a reason to refuse a record: a malformed one is dropped, the face stays a sighting.
+ */
+const VisitorSchema = z
+  .object({
+    VisitorId: z.string().regex(VISITOR_ID_PATTERN),
+    VisitStart: z.boolean().optional(),
+    FaceId: z.string().min(1).optional(),
+    Similarity: finite.optional(),
+  })
+  .optional()
+  .catch(undefined);
+
 export const FaceSearchRecordSchema = z.object({
   InputInformation: z.object({
     KinesisVideo: z.object({
@@ -55,6 +70,7 @@ export const FaceSearchRecordSchema = z.object({
       DetectedFace: DetectedFaceSchema,
       // An empty list is an unknown face.
       MatchedFaces: z.array(MatchedFaceSchema),
+      Visitor: VisitorSchema,
     }),
   ),
 });

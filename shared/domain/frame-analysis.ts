@@ -5,6 +5,7 @@
  * crops. No I/O here: the use case (shared/use-cases/analyse-video-slice.ts) feeds it.
  */
 import type { BoundingBox } from './model';
+import type { RecordVisitor } from './visitor';
 
 export interface RecordLandmark {
   X: number;
@@ -42,6 +43,8 @@ export interface StreamProcessorRecord {
         ExternalImageId?: string;
       };
     }[];
+    /** facewatch's own, on unknown faces when visitors are on (shared/domain/visitor.ts): not in Rekognition's records. */
+    Visitor?: RecordVisitor;
   }[];
 }
 
@@ -90,6 +93,8 @@ export interface FaceMatchInput {
 export interface AnalysedFace {
   detected: DetectedFaceInput;
   matches: FaceMatchInput[];
+  /** The recurring unknown visitor this face is, when visitors are on and it matched nobody. */
+  visitor?: RecordVisitor;
 }
 
 /** The landmarks a face-search record carries (DetectFaces' DEFAULT set). */
@@ -138,6 +143,9 @@ export const producerFrameTimeMs = (location: FrameLocation): number => location
 /** Epoch milliseconds → the record's Unix seconds with a millisecond fraction. */
 const toSeconds = (ms: number): number => Math.round(ms) / 1000;
 
+/** The record's FrameOffsetInSeconds for a frame, exactly as buildFaceSearchRecord writes it. */
+export const frameOffsetSeconds = (location: FrameLocation): number => toSeconds(location.offsetMs);
+
 function requireNumber(value: number | undefined, field: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`${field} is missing from Rekognition's answer`);
   return value;
@@ -169,7 +177,7 @@ export function buildFaceSearchRecord(location: FrameLocation, faces: readonly A
       },
     },
     StreamProcessorInformation: { Status: 'RUNNING' },
-    FaceSearchResponse: faces.map(({ detected, matches }, index) => {
+    FaceSearchResponse: faces.map(({ detected, matches, visitor }, index) => {
       const field = `FaceDetails[${index}]`;
       return {
         DetectedFace: {
@@ -187,6 +195,7 @@ export function buildFaceSearchRecord(location: FrameLocation, faces: readonly A
           },
         },
         MatchedFaces: recordMatches(matches, field),
+        ...(visitor ? { Visitor: visitor } : {}),
       };
     }),
   };

@@ -113,6 +113,8 @@ export interface Sighting {
   identified?: boolean;
   /** ISO time of the operator's last correction. */
   correctedAt?: string;
+  /** An unknown face's recurring visitor (`v-…`, docs/visitors.md): partition of the byVisitor index. */
+  visitorId?: string;
   /** Epoch seconds when DynamoDB's TTL removes the item. */
   expiresAt: number;
 }

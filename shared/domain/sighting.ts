@@ -55,7 +55,7 @@ export function sightingsFromRecord(record: FaceSearchRecord, camera: string, se
   const frameTimeMs = Math.round((video.ProducerTimestamp + video.FrameOffsetInSeconds) * 1000);
   const seenAt = new Date(frameTimeMs).toISOString();
   const expiresAt = Math.floor(frameTimeMs / 1000) + settings.retentionDays * DAY_SECONDS;
-  return record.FaceSearchResponse.map((entry, faceIndex) => ({
+  return record.FaceSearchResponse.map((entry, faceIndex) => withVisitor(entry, {
     sightingId: sightingId(video.StreamArn, video.FragmentNumber, video.FrameOffsetInSeconds, faceIndex),
     camera,
     seenAt,
@@ -73,6 +73,11 @@ export function sightingsFromRecord(record: FaceSearchRecord, camera: string, se
     quality: entry.DetectedFace.Quality,
     expiresAt,
   }));
+}
+
+/** An unknown face the processor recognised as a recurring visitor carries the visitor's id (a person never does). */
+function withVisitor(entry: FaceSearchEntry, sighting: Sighting): Sighting {
+  return entry.Visitor && sighting.personId === UNKNOWN_PERSON ? { ...sighting, visitorId: entry.Visitor.VisitorId } : sighting;
 }
 
 function identify(entry: FaceSearchEntry, threshold: number): Pick<Sighting, 'personId' | 'similarity' | 'matchedFaceId' | 'externalImageId'> {

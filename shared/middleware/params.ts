@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isPersonId } from '../domain/person-id';
+import { isVisitorId } from '../domain/visitor';
 
 /** Request fields several routes share, validated at the edge. */
 
@@ -10,6 +11,10 @@ export const personIdParam = z.object({
     .transform((v) => (v.includes('%') ? safeDecode(v) : v))
     .refine(isPersonId, 'is not a person id: use the personId listed by GET /people'),
 });
+
+/** {visitorId}: `v-` and 16 hex digits, as GET /visitors lists them. */
+export const visitorId = z.string().refine(isVisitorId, 'is not a visitor id: use the visitorId listed by GET /visitors (v- and 16 hex digits)');
+export const visitorIdParam = z.object({ visitorId });
 
 export const cameraName = z
   .string()

@@ -1,5 +1,6 @@
 import {
   buildFaceSearchRecord,
+  frameOffsetSeconds,
   locateFrame,
   paddedCropRegion,
   samplingIntervalMs,
@@ -19,7 +20,9 @@ import {
   type TrackerSettings,
   type TrackerState,
 } from '../domain/face-tracker';
+import { sightingId } from '../domain/sighting';
 import { keepsSnapshot, snapshotKey } from '../domain/snapshot-key';
+import { DEFAULT_VISIT_GAP_SECONDS, newVisitorId, type RecordVisitor } from '../domain/visitor';
 import type { FaceCrop, FaceSearchResult, FrameThumbnail, OutgoingRecord, SampledFrame, SliceDependencies } from './processor-ports';
 import { DEFAULT_MIN_FACE_PIXELS, type ProcessorSettings, type SliceTuning } from './processor-settings';
 import { FRAME_ERRORS } from './processor-errors';
@@ -37,13 +40,24 @@ export interface AnalysedFrame {
   /** Faces searched with SearchFacesByImage / faces that reused their track's result. */
   searched: number;
   reused: number;
+  /** Unknown faces looked up in the visitors collection, and of them the new visitors indexed there. */
+  visitorLookups: number;
+  visitorsIndexed: number;
+}
+
+/** What a track's search found: the face's matches and, when it matched nobody, the recurring visitor it is. */
+export interface FaceIdentity {
+  matches: FaceMatchInput[];
+  visitor?: RecordVisitor;
 }
 
 /** The face tracker of a slice: its settings and the tracks of the last analysed frame. */
 export interface Tracking {
   settings: TrackerSettings;
   /** A track's result is its search in flight: the next frame can reuse it before it has answered. */
-  state: TrackerState<Promise<FaceMatchInput[]>>;
+  state: TrackerState<Promise<FaceIdentity>>;
+  /** Recurring visitors: the last frame (source clock) each visitor was in view, for the visit gap. */
+  visitorsSeen: Map<string, number>;
   /** The motion gate: the last frame the detector ran on (its thumbnail and faces), and the gate steps in order. */
   gate: { key?: { frameMs: number; thumbnail: FrameThumbnail; detection: Promise<Detection | undefined> }; chain: Promise<void> };
 }
@@ -182,29 +196,43 @@ export async function analyseFrame(
   const boxes = trackable.map(({ face }) => face.BoundingBox as BoundingBox);
   const signatures = trackable.map(({ i }) => allSignatures?.[i]);
   const decisions = decideFaces(tracking.state, boxes, frame.timestampMs, tracking.settings, signatures);
-  const searches = trackable.map(({ face }, k) => (decisions[k].action === 'search' ? searchFace(frame.image, face, settings, tuning, deps) : undefined));
+  const searches = trackable.map(({ face, i }, k) =>
+    decisions[k].action === 'search' ? identifyFace(frame, face, i, location, decisions[k], settings, tuning, tracking, deps) : undefined,
+  );
   const results = searches.map((search) => {
-    const matches = search?.then((o) => o.matches);
+    const identity = search?.then((o) => o.identity);
     // Awaited below (and by frames that reuse it); this only keeps a failure from being reported as unhandled.
-    matches?.catch(() => undefined);
-    return matches;
+    identity?.catch(() => undefined);
+    return identity;
   });
   // The next frame decides its searches from these tracks now, without waiting for this frame's answers.
   tracking.state = advanceTracks(tracking.state, boxes, frame.timestampMs, decisions, results, signatures);
   tracked();
 
   const outcomes = await Promise.all(searches);
-  const matchesOf = new Map<number, FaceMatchInput[]>();
+  const identityOf = new Map<number, FaceIdentity>();
   const cropOf = new Map<number, FaceCrop | undefined>();
   await Promise.all(
     trackable.map(async ({ i }, k) => {
-      const decision: FaceDecision<Promise<FaceMatchInput[]>> = decisions[k];
-      // A reused face carries the real result of its track's last search (same faces, same similarities).
-      matchesOf.set(i, decision.action === 'reuse' ? await decision.track.result : outcomes[k]!.matches);
+      const decision: FaceDecision<Promise<FaceIdentity>> = decisions[k];
+      if (decision.action === 'reuse') {
+        // A reused face carries the real result of its track's last search (same faces, same similarities), and
+        // its visitor without the details of the lookup (the visit started on the frame that looked it up).
+        const { matches, visitor } = await decision.track.result;
+        identityOf.set(i, { matches, ...(visitor ? { visitor: { VisitorId: visitor.VisitorId } } : {}) });
+      } else identityOf.set(i, outcomes[k]!.identity);
       if (outcomes[k]) cropOf.set(i, outcomes[k]!.crop);
     }),
   );
-  const faces: AnalysedFace[] = detected.map((face, i) => ({ detected: face, matches: matchesOf.get(i) ?? [] }));
+  for (const identity of identityOf.values()) {
+    if (!identity.visitor) continue;
+    const last = tracking.visitorsSeen.get(identity.visitor.VisitorId);
+    tracking.visitorsSeen.set(identity.visitor.VisitorId, Math.max(last ?? -Infinity, frame.timestampMs));
+  }
+  const faces: AnalysedFace[] = detected.map((face, i) => {
+    const identity = identityOf.get(i);
+    return { detected: face, matches: identity?.matches ?? [], ...(identity?.visitor ? { visitor: identity.visitor } : {}) };
+  });
   const record = buildFaceSearchRecord(location, faces);
 
   if (deps.snapshots && settings.snapshots) {
@@ -235,12 +263,15 @@ export async function analyseFrame(
     );
   }
   const searched = decisions.filter((d) => d.action === 'search').length;
+  const lookups = outcomes.flatMap((o) => (o?.lookup ? [o.lookup] : []));
   return {
     frameMs: frame.timestampMs,
     outgoing: { partitionKey: `${settings.camera}/${location.fragmentNumber}`, record },
     faces: detected.length,
     searched,
     reused: decisions.length - searched,
+    visitorLookups: lookups.length,
+    visitorsIndexed: lookups.filter((l) => l === 'indexed').length,
   };
 }
 
@@ -256,7 +287,7 @@ export async function searchFace(
   settings: ProcessorSettings,
   tuning: SliceTuning,
   deps: SliceDependencies,
-): Promise<{ matches: FaceMatchInput[]; crop?: FaceCrop }> {
+): Promise<{ matches: FaceMatchInput[]; crop?: FaceCrop; searched?: FaceCrop }> {
   const box = face.BoundingBox;
   if (!box || ![box.Left, box.Top, box.Width, box.Height].every(Number.isFinite)) return { matches: [] };
   const detectedBox = box as BoundingBox;
@@ -275,11 +306,94 @@ export async function searchFace(
       throw error;
     }
     if (!result) return { matches: [], crop: firstCrop };
-    if (searchedTheSameFace(crop.region, result.searchedFace, detectedBox)) return { matches: result.matches, crop: firstCrop };
+    if (searchedTheSameFace(crop.region, result.searchedFace, detectedBox)) return { matches: result.matches, crop: firstCrop, searched: crop };
   }
   deps.logger?.warn('SearchFacesByImage kept searching another face of the crop: face reported unmatched', { camera: settings.camera });
   return { matches: [], crop: firstCrop };
 }
 
 const TIGHT_PADDING = 0.1;
+
+/**
+ * Why a face that continues a track is searched again: for these its person is the same, so an unmatched face
+ * keeps its track's visitor (no second lookup); another look or an ambiguous pairing may be someone else.
+ */
+const SAME_PERSON_REASONS = new Set(['expired', 'moved', 'better-view']);
+
+/** Whether the best match names a registered person (the consumer's rule: at or above the threshold, with an id). */
+const namesSomeone = (matches: readonly FaceMatchInput[], threshold: number) =>
+  matches.some((m) => (m.Similarity ?? 0) >= threshold && Boolean(m.Face?.ExternalImageId));
+
+/**
+ * Searches a face in the collection and, when visitors are on and it matched nobody, finds its visitor: once per
+ * track (a face that stays in view keeps it), searched in the visitors collection with the crop that was searched,
+ * and indexed there as a new visitor when nobody matches.
+ */
+async function identifyFace(
+  frame: UsableFrame,
+  face: DetectedFaceInput,
+  faceIndex: number,
+  location: FrameLocation,
+  decision: FaceDecision<Promise<FaceIdentity>>,
+  settings: ProcessorSettings,
+  tuning: SliceTuning,
+  tracking: Tracking,
+  deps: SliceDependencies,
+): Promise<{ identity: FaceIdentity; crop?: FaceCrop; lookup?: VisitorLookup }> {
+  const outcome = await searchFace(frame.image, face, settings, tuning, deps);
+  const identity: FaceIdentity = { matches: outcome.matches };
+  if (!settings.visitorCollectionId || !deps.visitors || !outcome.searched || namesSomeone(outcome.matches, settings.faceMatchThreshold)) {
+    return { identity, crop: outcome.crop };
+  }
+  const track = decision.action === 'search' ? decision.track : undefined;
+  const previous = track ? (await track.result.catch(() => undefined))?.visitor : undefined;
+  if (previous && decision.action === 'search' && SAME_PERSON_REASONS.has(decision.reason)) identity.visitor = { VisitorId: previous.VisitorId };
+  else {
+    const { visitor, lookup } = await lookUpVisitor(outcome.searched.image, faceIndex, location, frame.timestampMs, previous?.VisitorId, settings, tracking, deps);
+    if (visitor) identity.visitor = visitor;
+    return { identity, crop: outcome.crop, lookup };
+  }
+  return { identity, crop: outcome.crop };
+}
+
+/** How a visitor lookup went: a visitor found, a new one indexed, or none (no searchable face, refused, failed). */
+type VisitorLookup = 'found' | 'indexed' | 'none';
+
+/**
+ * The visitor of an unknown face's crop: the visitors collection's best match at or above the threshold, else a
+ * new visitor indexed from this crop. A failure leaves the face without a visitor (its sighting is kept); the
+ * track's next search tries again.
+ */
+async function lookUpVisitor(
+  crop: Uint8Array,
+  faceIndex: number,
+  location: FrameLocation,
+  frameMs: number,
+  trackVisitor: string | undefined,
+  settings: ProcessorSettings,
+  tracking: Tracking,
+  deps: SliceDependencies,
+): Promise<{ visitor?: RecordVisitor; lookup: VisitorLookup }> {
+  const collectionId = settings.visitorCollectionId!;
+  const gapMs = (settings.visitGapSeconds ?? DEFAULT_VISIT_GAP_SECONDS) * 1000;
+  // A new visit unless this track already was this visitor, or the visitor was in view within the gap.
+  const startsVisit = (visitorId: string) => {
+    const last = tracking.visitorsSeen.get(visitorId);
+    return visitorId !== trackVisitor && !(last !== undefined && Math.abs(frameMs - last) <= gapMs);
+  };
+  try {
+    const found = await deps.visitors!.search(crop, { collectionId, faceMatchThreshold: settings.faceMatchThreshold });
+    if (found === null) return { lookup: 'none' };
+    if (found) {
+      return { visitor: { VisitorId: found.visitorId, ...(startsVisit(found.visitorId) ? { VisitStart: true } : {}), FaceId: found.faceId, Similarity: found.similarity }, lookup: 'found' };
+    }
+    const visitorId = newVisitorId(sightingId(location.streamArn, location.fragmentNumber, frameOffsetSeconds(location), faceIndex));
+    const indexed = await deps.visitors!.index(crop, { collectionId, visitorId });
+    if (!indexed) return { lookup: 'none' };
+    return { visitor: { VisitorId: visitorId, VisitStart: true, FaceId: indexed.faceId }, lookup: 'indexed' };
+  } catch (error) {
+    deps.logger?.warn('Visitor not identified: the face is recorded without one', { camera: settings.camera, error: (error as Error).message });
+    return { lookup: 'none' };
+  }
+}
 

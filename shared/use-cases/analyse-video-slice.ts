@@ -43,6 +43,9 @@ export interface SliceResult {
   /** Faces searched with SearchFacesByImage, and faces that reused their track's last search instead. */
   facesSearched: number;
   searchesReused: number;
+  /** Unknown faces looked up in the visitors collection (once per track), and the new visitors indexed there. */
+  visitorLookups: number;
+  visitorsIndexed: number;
   /** Video skipped because the processor fell more than maxLagMs behind. */
   skippedMs: number;
   /** 'deadline': time is up, chain on; 'stopped': the processor was stopped or another worker took over. */
@@ -63,6 +66,7 @@ export async function analyseVideoSlice(input: SliceInput, deps: SliceDependenci
     settings: { ...DEFAULT_TRACKER_SETTINGS, reuseMs, maxGapMs: Math.max(DEFAULT_TRACKER_SETTINGS.maxGapMs, reuseMs) },
     state: emptyTrackerState(),
     gate: { chain: Promise.resolve() },
+    visitorsSeen: new Map(),
   };
   const ctx: SliceContext = { streamArn, settings, tuning, tracking, deps };
   // What is written and checkpointed (the slice's result), and where the next window starts: ahead of it while
@@ -75,6 +79,8 @@ export async function analyseVideoSlice(input: SliceInput, deps: SliceDependenci
     facesFound: 0,
     facesSearched: 0,
     searchesReused: 0,
+    visitorLookups: 0,
+    visitorsIndexed: 0,
     skippedMs: 0,
     ended: 'deadline',
   };
@@ -104,6 +110,8 @@ export async function analyseVideoSlice(input: SliceInput, deps: SliceDependenci
     result.facesFound += records.reduce((n, r) => n + r.faces, 0);
     result.facesSearched += records.reduce((n, r) => n + r.searched, 0);
     result.searchesReused += records.reduce((n, r) => n + r.reused, 0);
+    result.visitorLookups += records.reduce((n, r) => n + r.visitorLookups, 0);
+    result.visitorsIndexed += records.reduce((n, r) => n + r.visitorsIndexed, 0);
   };
   /**
    * After a failure: windows after the failed one end without writing; windows before it are committed; of the

@@ -4,10 +4,13 @@ import { parsePhotoKey, personFolderPrefix } from '../domain/photo-key';
 import { NotFoundError } from '../errors';
 import { UNKNOWN_PERSON } from '../tables';
 import type { FaceCollection, PhotoStore } from './index-photo';
+import { eraseVisitorData, type VisitorErasePorts } from './visitors';
 
 export interface PersonWithPhotos {
   profile?: PersonProfile;
   photos: PhotoRecord[];
+  /** Recurring visitors named as this person (POST /visitors/{visitorId}/name), when the directory keeps them. */
+  namedVisitors?: string[];
 }
 
 /** The API's part of the people table: people with their photos, their rules, and erasure of their items. */
@@ -120,11 +123,21 @@ export interface ErasePorts {
   photos: Pick<PhotoStore, 'list' | 'delete'>;
   sightings: SightingEraser;
   cameras: readonly string[];
+  /** With visitors: what is left of the visitors named as the person (docs/visitors.md). */
+  visitors?: VisitorErasePorts;
 }
 
 export interface Erasure {
   personId: string;
-  removed: { faces: number; photos: number; records: number; sightings: number; alertStates: number };
+  removed: {
+    faces: number;
+    photos: number;
+    records: number;
+    sightings: number;
+    alertStates: number;
+    /** Only for a person named from visitors: what was left of those visitors (faces, sightings, snapshots, records). */
+    namedVisitors?: { visitors: number; faces: number; sightings: number; snapshots: number; records: number };
+  };
 }
 
 /**
@@ -150,9 +163,20 @@ export async function erasePerson(ports: ErasePorts, personId: string): Promise<
 
   const sightings = await ports.sightings.deleteByPerson(personId);
   const alertStates = await ports.sightings.deleteAlertStates(personId, ports.cameras);
+  // Visitors named as the person: anything a naming left (it was interrupted, or the visitor was seen again
+  // before the person's photo was indexed). Their marks are people-table items, deleted with the rest below.
+  const named = ports.visitors ? (person.namedVisitors ?? []) : [];
+  const namedVisitors = { visitors: named.length, faces: 0, sightings: 0, snapshots: 0, records: 0 };
+  for (const visitorId of named) {
+    const { removed } = await eraseVisitorData(ports.visitors!, visitorId);
+    namedVisitors.faces += removed.faces;
+    namedVisitors.sightings += removed.sightings;
+    namedVisitors.snapshots += removed.snapshots;
+    namedVisitors.records += removed.records;
+  }
   const records = await ports.people.deletePerson(personId);
   if (records === 0 && sightings === 0 && alertStates === 0 && faces === 0 && photos === 0) throw unknownPerson(personId);
-  return { personId, removed: { faces, photos, records, sightings, alertStates } };
+  return { personId, removed: { faces, photos, records, sightings, alertStates, ...(named.length ? { namedVisitors } : {}) } };
 }
 
 function unknownPerson(personId: string) {

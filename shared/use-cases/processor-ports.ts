@@ -52,6 +52,17 @@ export interface FaceAnalyzer {
   searchFacesByImage(image: Uint8Array, options: SearchOptions): Promise<FaceSearchResult | null>;
 }
 
+/**
+ * The collection of unknown faces (recurring visitors, docs/visitors.md): SearchFacesByImage and IndexFaces on a
+ * face's crop, each face's ExternalImageId being its visitor's id.
+ */
+export interface VisitorFaces {
+  /** The best visitor face at or above the threshold, none (no match), or null when the image holds no searchable face. */
+  search(image: Uint8Array, options: { collectionId: string; faceMatchThreshold: number }): Promise<{ visitorId: string; faceId: string; similarity: number } | undefined | null>;
+  /** Indexes the image's face as a face of `visitorId`; undefined when Rekognition refused it (quality, no face). */
+  index(image: Uint8Array, options: { collectionId: string; visitorId: string }): Promise<{ faceId: string } | undefined>;
+}
+
 export interface FaceCrop {
   image: Uint8Array;
   /** Where the crop really sits in the frame (after rounding to pixels and clamping), ratios of the frame. */
@@ -128,6 +139,8 @@ export interface SliceDependencies {
   clock: Clock;
   /** Given when snapshots are kept. */
   snapshots?: SnapshotStore;
+  /** Given when recurring unknown visitors are identified (with settings.visitorCollectionId). */
+  visitors?: VisitorFaces;
   logger?: SliceLogger;
 }
 

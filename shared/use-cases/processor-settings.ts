@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_SAMPLING_FPS, MIN_SAMPLING_FPS } from '../domain/frame-analysis';
+import { DEFAULT_VISIT_GAP_SECONDS } from '../domain/visitor';
 
 /** The self processor's settings (per camera) and tuning (per deployment), with their bounds. */
 
@@ -22,6 +23,13 @@ export interface ProcessorSettings {
   searchRefreshSeconds?: number;
   /** Faces narrower than this many pixels are recorded unmatched, not searched (too small to identify). Default 40. */
   minFacePixels?: number;
+  /**
+   * The collection of unknown faces: a searched face that matches nobody is searched there too (recurring visitors,
+   * docs/visitors.md). Absent: no visitors.
+   */
+  visitorCollectionId?: string;
+  /** A visitor out of view longer than this (s of video) starts a new visit when back. Default DEFAULT_VISIT_GAP_SECONDS. */
+  visitGapSeconds?: number;
 }
 
 export const DEFAULT_SEARCH_REFRESH_SECONDS = 30;
@@ -87,6 +95,7 @@ export const SETTING_BOUNDS = {
     .number()
     .min(0, `must be from 0 (search every frame) to ${MAX_SEARCH_REFRESH_SECONDS}`)
     .max(MAX_SEARCH_REFRESH_SECONDS, `must be from 0 (search every frame) to ${MAX_SEARCH_REFRESH_SECONDS}`),
+  visitGapSeconds: z.number().min(0, 'must be from 0 to 86400 seconds').max(86_400, 'must be from 0 to 86400 seconds'),
   minFacePixels: z
     .number()
     .int('must be an integer from 0 (search every face) to 1000')
@@ -100,6 +109,7 @@ export function validateSettings(settings: ProcessorSettings): ProcessorSettings
     ...settings,
     searchRefreshSeconds: settings.searchRefreshSeconds ?? DEFAULT_SEARCH_REFRESH_SECONDS,
     minFacePixels: settings.minFacePixels ?? DEFAULT_MIN_FACE_PIXELS,
+    visitGapSeconds: settings.visitGapSeconds ?? DEFAULT_VISIT_GAP_SECONDS,
   };
   const problems: string[] = [];
   for (const [key, schema] of Object.entries(SETTING_BOUNDS)) {

@@ -4,6 +4,7 @@ import type { FaceSearchRecord } from '../domain/face-search-record';
 import { alertStateKey, type AlertRules, type Sighting } from '../domain/model';
 import { frameTimeMs, sightingsFromRecord, type SightingSettings } from '../domain/sighting';
 import { keepsSnapshot, snapshotKeyOf } from '../domain/snapshot-key';
+import { DEFAULT_VISIT_GAP_SECONDS, snapshotScore } from '../domain/visitor';
 import { UNKNOWN_PERSON } from '../tables';
 
 /** The sightings table, as the consumer writes it. */
@@ -43,6 +44,20 @@ export interface PersonRules {
   recordLastSeen(personId: string, seenAt: string, camera: string): Promise<void>;
 }
 
+/** The visitors table, as the consumer keeps it (recurring unknown visitors, docs/visitors.md). */
+export interface VisitorLog {
+  /**
+   * The first frame of a visit (the processor's VisitStart): creates the visitor when new; otherwise counts a visit
+   * only if the visitor was last seen before `seenAt` minus the visit gap ('same-visit': a continued visit or a
+   * redelivery, nothing written).
+   */
+  startVisit(visit: { visitorId: string; seenAt: string; camera: string; gapSeconds: number; faceId?: string }): Promise<'counted' | 'same-visit'>;
+  /** Moves lastSeenAt / lastSeenCamera forward; never creates a visitor (one named or erased stays gone). */
+  seen(visitorId: string, seenAt: string, camera: string): Promise<void>;
+  /** Makes this the visitor's best snapshot if it scores higher (shared/domain/visitor.ts); never creates a visitor. */
+  offerSnapshot(visitorId: string, snapshotKey: string, score: number): Promise<void>;
+}
+
 /** Where alerts go. */
 export interface AlertPublisher {
   /** Publishes the alert; answers the message id. Throws when it may not have been delivered (the caller retries). */
@@ -67,6 +82,8 @@ export interface RecordSightingsPorts {
   logger: { warn(message: string, attributes: Record<string, unknown>): void };
   /** With settings.snapshots: presigned links to put in the email alerts. */
   snapshotLinks?: SnapshotLinks;
+  /** The visitors table, when the deployment has visitors: sightings of recurring unknown visitors update it. */
+  visitors?: VisitorLog;
 }
 
 export interface RecordSightingsSettings {
@@ -83,6 +100,8 @@ export interface RecordSightingsSettings {
   consoleUrl?: string;
   /** The processor's sampling interval (1000 / processorSamplingFps). Default 200 ms. */
   samplingIntervalMs?: number;
+  /** A visitor not seen for this long starts a new visit (the processor's setting too). Default DEFAULT_VISIT_GAP_SECONDS. */
+  visitGapSeconds?: number;
 }
 
 export type AlertOutcome =
@@ -114,6 +133,45 @@ export function lastSeenEvery(people: PersonRules, intervalMs: number): PersonRu
       if (last !== undefined && at - last < intervalMs) return; // older frames, and newer ones within the interval
       await people.recordLastSeen(personId, seenAt, camera);
       written.set(key, Math.max(at, last ?? at));
+    },
+  };
+}
+
+/** The per-process memories below forget everything past this many entries (a consumer runs for hours, not weeks). */
+const MEMORY_ENTRIES = 10_000;
+
+/**
+ * The visitors table written cheaply, per consumer process: lastSeenAt moves at most every `intervalMs` of frame
+ * time per visitor and camera (a visitor in view writes a sighting five times a second), and a snapshot is offered
+ * only when it beats the best this process has offered or seen refused. Visit starts always go through.
+ */
+export function visitorsEvery(visitors: VisitorLog, intervalMs: number): VisitorLog {
+  const written = new Map<string, number>();
+  const best = new Map<string, number>();
+  const remember = (map: Map<string, number>, key: string, value: number) => {
+    if (map.size >= MEMORY_ENTRIES && !map.has(key)) map.clear();
+    map.set(key, value);
+  };
+  return {
+    async startVisit(visit) {
+      const outcome = await visitors.startVisit(visit);
+      if (outcome === 'counted') remember(written, `${visit.visitorId}#${visit.camera}`, Date.parse(visit.seenAt));
+      return outcome;
+    },
+    async seen(visitorId, seenAt, camera) {
+      const key = `${visitorId}#${camera}`;
+      const at = Date.parse(seenAt);
+      const last = written.get(key);
+      if (last !== undefined && at - last < intervalMs) return;
+      await visitors.seen(visitorId, seenAt, camera);
+      remember(written, key, Math.max(at, last ?? at));
+    },
+    async offerSnapshot(visitorId, snapshotKey, score) {
+      const known = best.get(visitorId);
+      if (known !== undefined && score <= known) return;
+      await visitors.offerSnapshot(visitorId, snapshotKey, score);
+      // Kept or refused (the table holds one at least as good): either way nothing worse is worth offering.
+      remember(best, visitorId, score);
     },
   };
 }
@@ -189,7 +247,28 @@ export async function recordSightings(
   // All faces of a record share one frame time: one forward-only update per person seen in it.
   const people = new Set(sightings.map((s) => s.personId).filter((id) => id !== UNKNOWN_PERSON));
   for (const personId of people) await ports.people.recordLastSeen(personId, sightings[0].seenAt, camera);
+  if (ports.visitors) await recordVisitors(record, sightings, ports.visitors, settings);
   return outcome;
+}
+
+/**
+ * The visitors of a record's unknown faces: a visit start counts a visit (or creates the visitor), any other frame
+ * moves lastSeenAt forward, and a face's snapshot becomes the visitor's best when it scores higher. Redelivered
+ * records change nothing (the visit gap and the forward-only conditions).
+ */
+async function recordVisitors(record: FaceSearchRecord, sightings: readonly Sighting[], visitors: VisitorLog, settings: RecordSightingsSettings): Promise<void> {
+  for (const sighting of sightings) {
+    const visitor = sighting.visitorId ? record.FaceSearchResponse[sighting.faceIndex]?.Visitor : undefined;
+    if (!visitor || !sighting.visitorId) continue;
+    const { visitorId, seenAt, camera } = sighting;
+    const started =
+      visitor.VisitStart &&
+      (await visitors.startVisit({ visitorId, seenAt, camera, gapSeconds: settings.visitGapSeconds ?? DEFAULT_VISIT_GAP_SECONDS, faceId: visitor.FaceId })) === 'counted';
+    if (!started) await visitors.seen(visitorId, seenAt, camera);
+    // The linked snapshot, or on a visit start the one the processor kept of the face it looked up.
+    const snapshot = sighting.snapshotKey ?? (visitor.VisitStart && settings.snapshots ? snapshotKeyOf(camera, sighting.sightingId) : undefined);
+    if (snapshot) await visitors.offerSnapshot(visitorId, snapshot, snapshotScore(sighting.boundingBox, sighting.pose));
+  }
 }
 
 async function alertFor(

@@ -6,6 +6,8 @@ import type { SnapshotLinks } from './record-sightings';
 /** Filters of GET /sightings, already validated; times are ISO strings as produced by Date#toISOString. */
 export interface SightingQuery {
   personId?: string;
+  /** A recurring unknown visitor's sightings (the byVisitor index). */
+  visitorId?: string;
   camera?: string;
   since: string;
   until: string;
@@ -22,6 +24,7 @@ export interface SightingHistory {
 
 export interface SightingFilters {
   personId?: string;
+  visitorId?: string;
   camera?: string;
   since?: Date;
   until?: Date;
@@ -46,6 +49,8 @@ export interface SightingView {
   identified?: boolean;
   /** Presigned link to the snapshot (when the API is given a linker). */
   snapshotUrl?: string;
+  /** An unknown face's recurring visitor (docs/visitors.md). */
+  visitorId?: string;
 }
 
 /**
@@ -64,12 +69,20 @@ export async function listSightings(
   if (since.getTime() > until.getTime()) throw new ValidationError('since: must not be after until', { field: 'since' });
   const page: Page<Sighting> = await history.query({
     personId: filters.personId,
+    ...(filters.visitorId ? { visitorId: filters.visitorId } : {}),
     camera: filters.camera,
     since: since.toISOString(),
     until: until.toISOString(),
     limit: filters.limit,
     cursor: filters.cursor,
-    fingerprint: JSON.stringify([filters.personId ?? null, filters.camera ?? null, filters.since?.toISOString() ?? null, filters.until?.toISOString() ?? null]),
+    fingerprint: JSON.stringify([
+      filters.personId ?? null,
+      filters.camera ?? null,
+      filters.since?.toISOString() ?? null,
+      filters.until?.toISOString() ?? null,
+      // Only when given: cursors of the other filters stay what they were.
+      ...(filters.visitorId ? [filters.visitorId] : []),
+    ]),
   });
   const sightings = await Promise.all(
     page.items.map(async (s) => {
@@ -93,5 +106,6 @@ export function toSightingView(s: Sighting): SightingView {
     ...(s.snapshotKey ? { snapshotKey: s.snapshotKey } : {}),
     ...(s.correctedFrom ? { correctedFrom: s.correctedFrom } : {}),
     ...(s.identified ? { identified: true } : {}),
+    ...(s.visitorId ? { visitorId: s.visitorId } : {}),
   };
 }

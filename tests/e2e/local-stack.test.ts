@@ -138,7 +138,7 @@ describeWithPhotos('local stack: npm start, end to end', () => {
     personId = person.personId;
     faceId = person.faces[0].faceId;
     // The face is really in the collection, under the person's id.
-    const collection = resourceRef(stack, 'AWS::Rekognition::Collection').ref;
+    const collection = stack.stackInfo.resources.FaceCollection.ref; // the people's (the other one is the visitors')
     const { Faces } = await clients(stack).rekognition.send(new ListFacesCommand({ CollectionId: collection }));
     expect(Faces?.map((f) => [f.FaceId, f.ExternalImageId])).toContainEqual([faceId, personId]);
   });

@@ -115,6 +115,8 @@ function grants(functionName: string, t: Template = template): Record<string, st
 const getAtt = (id: string, attribute = 'Arn') => JSON.stringify({ 'Fn::GetAtt': [id, attribute] });
 const index = (table: string, name: string) => JSON.stringify({ 'Fn::Sub': `\${${table}.Arn}/index/${name}` });
 const collectionArn = JSON.stringify({ 'Fn::Sub': 'arn:${AWS::Partition}:rekognition:${AWS::Region}:${AWS::AccountId}:collection/${FaceCollection}' });
+const visitorCollectionArn = JSON.stringify({ 'Fn::Sub': 'arn:${AWS::Partition}:rekognition:${AWS::Region}:${AWS::AccountId}:collection/${VisitorCollection}' });
+const snapshotsArn = JSON.stringify({ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::facewatch-ci-faces-${AWS::AccountId}-${AWS::Region}/snapshots/*' });
 const bucketName = 'facewatch-ci-faces-${AWS::AccountId}-${AWS::Region}';
 const processorArn = (camera: string) => JSON.stringify({ 'Fn::Sub': `arn:\${AWS::Partition}:rekognition:\${AWS::Region}:\${AWS::AccountId}:streamprocessor/facewatch-ci-${camera}` });
 
@@ -137,8 +139,12 @@ describe('the packaged template: resources of the foundation', () => {
     expect(deny.Condition).toEqual({ Bool: { 'aws:SecureTransport': 'false' } });
   });
 
-  it('has the collection, and per camera a video stream and a data stream under the service key, both retained', () => {
-    expect(ofType('AWS::Rekognition::Collection')).toHaveLength(1);
+  it('has the collections (people, visitors), and per camera a video stream and a data stream under the service key, both retained', () => {
+    // the people's faces, and the recurring unknown visitors' (docs/visitors.md)
+    expect(ofType('AWS::Rekognition::Collection').map(([id, c]) => [id, c.Properties.CollectionId])).toEqual([
+      ['FaceCollection', 'facewatch-ci-faces'],
+      ['VisitorCollection', 'facewatch-ci-visitors'],
+    ]);
     const videoStreams = ofType('AWS::KinesisVideo::Stream');
     expect(videoStreams).toHaveLength(CAMERAS.length);
     const dataStreams = ofType('AWS::Kinesis::Stream');
@@ -166,7 +172,7 @@ describe('the packaged template: resources of the foundation', () => {
 
   it('has on-demand, encrypted tables with point-in-time recovery, and TTL where data expires', () => {
     const tables = ofType('AWS::DynamoDB::Table');
-    expect(tables.map(([id]) => id).sort()).toEqual(expect.arrayContaining(['AlertStateTable', 'PeopleTable', 'SightingsTable']));
+    expect(tables.map(([id]) => id).sort()).toEqual(expect.arrayContaining(['AlertStateTable', 'PeopleTable', 'SightingsTable', 'VisitorsTable']));
     for (const [, table] of tables) {
       expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
       expect(table.Properties.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { Ref: 'DataKey' } });
@@ -174,7 +180,8 @@ describe('the packaged template: resources of the foundation', () => {
     }
     expect(resources.SightingsTable.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
     expect(resources.AlertStateTable.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
-    expect(resources.SightingsTable.Properties.GlobalSecondaryIndexes.map((i: any) => i.IndexName).sort()).toEqual(['byCamera', 'byDay', 'byPerson']);
+    expect(resources.SightingsTable.Properties.GlobalSecondaryIndexes.map((i: any) => i.IndexName).sort()).toEqual(['byCamera', 'byDay', 'byPerson', 'byVisitor']);
+    expect(resources.VisitorsTable.Properties.GlobalSecondaryIndexes.map((i: any) => [i.IndexName, i.KeySchema.map((k: any) => k.AttributeName)])).toEqual([['byLastSeen', ['kind', 'lastSeenAt']]]);
     // deleting the stack never erases people or sightings (erasure is the API's job)
     for (const id of ['PeopleTable', 'SightingsTable']) expect([resources[id].DeletionPolicy, resources[id].UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
   });
@@ -310,7 +317,9 @@ describe('the packaged template: least privilege per function', () => {
       'kinesisvideo:GetDataEndpoint': videoStreams,
       'kinesisvideo:ListFragments': videoStreams,
       'kinesisvideo:GetImages': videoStreams,
-      'rekognition:SearchFacesByImage': [collectionArn],
+      // the people's collection, and the visitors' for faces that match nobody (indexed there when new)
+      'rekognition:SearchFacesByImage': [collectionArn, visitorCollectionArn].sort(),
+      'rekognition:IndexFaces': [visitorCollectionArn],
       'kinesis:PutRecords': dataStreams,
       's3:PutObject': [JSON.stringify({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${bucketName}/snapshots/*` })],
       'kms:GenerateDataKey': [getAtt('DataKey')],
@@ -319,6 +328,10 @@ describe('the packaged template: least privilege per function', () => {
     // DetectFaces is denied (the worker finds faces itself) unless processorFaceDetector=rekognition; it accepts no resource but "*"
     expect(statementsOf('processVideo').find((s) => actions(s).includes('rekognition:DetectFaces'))).toMatchObject({ Effect: 'Deny', Resource: '*' });
     expect(grants('processVideo', managed)['rekognition:DetectFaces']).toEqual([JSON.stringify('*')]);
+    // no visitors in managed mode: the visitors collection is denied and the worker told so
+    expect(statementsOf('processVideo', managed).find((s) => actions(s).includes('rekognition:IndexFaces'))).toMatchObject({ Effect: 'Deny' });
+    expect(managed.Resources.ProcessVideoLambdaFunction.Properties.Environment.Variables.PROCESSOR_VISITORS).toBe('false');
+    expect(resources.ProcessVideoLambdaFunction.Properties.Environment.Variables).toMatchObject({ PROCESSOR_VISITORS: 'true', VISITOR_COLLECTION_ID: { Ref: 'VisitorCollection' }, VISIT_GAP_SECONDS: '60' });
     // face snapshots expire with the sightings
     expect(resources.FacesBucket.Properties.LifecycleConfiguration.Rules).toEqual([
       { Id: 'expire-face-snapshots', Status: 'Enabled', Prefix: 'snapshots/', ExpirationInDays: 30 },
@@ -365,9 +378,9 @@ describe('the packaged template: least privilege per function', () => {
     expect(actionsOf('updatePerson')).toEqual(['dynamodb:Query', 'dynamodb:UpdateItem']);
   });
 
-  it('listSightings: Query on the three sightings indexes, not the table; reads (presigns) face snapshots only', () => {
+  it('listSightings: Query on the sightings indexes, not the table; reads (presigns) face snapshots only', () => {
     expect(grants('listSightings')).toEqual({
-      'dynamodb:Query': [index('SightingsTable', 'byCamera'), index('SightingsTable', 'byDay'), index('SightingsTable', 'byPerson')].sort(),
+      'dynamodb:Query': [index('SightingsTable', 'byCamera'), index('SightingsTable', 'byDay'), index('SightingsTable', 'byPerson'), index('SightingsTable', 'byVisitor')].sort(),
       's3:GetObject': [JSON.stringify({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${bucketName}/snapshots/*` })],
       'kms:Decrypt': [getAtt('DataKey')],
     });
@@ -399,15 +412,56 @@ describe('the packaged template: least privilege per function', () => {
 
   it('erasePerson: the deletes it performs, listing limited to faces/', () => {
     expect(grants('erasePerson')).toEqual({
-      'rekognition:DeleteFaces': [collectionArn],
+      // the person's faces, and the faces of visitors named as the person
+      'rekognition:DeleteFaces': [collectionArn, visitorCollectionArn].sort(),
       's3:ListBucket': [JSON.stringify({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${bucketName}` })],
-      's3:DeleteObject': [JSON.stringify({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${bucketName}/faces/*` })],
-      'dynamodb:Query': [getAtt('PeopleTable'), index('SightingsTable', 'byPerson')].sort(),
+      's3:DeleteObject': [JSON.stringify({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${bucketName}/faces/*` }), snapshotsArn].sort(),
+      'dynamodb:Query': [getAtt('PeopleTable'), index('SightingsTable', 'byPerson'), index('SightingsTable', 'byVisitor')].sort(),
       'dynamodb:BatchWriteItem': [getAtt('PeopleTable'), getAtt('SightingsTable')].sort(),
-      'dynamodb:DeleteItem': [getAtt('AlertStateTable')],
+      'dynamodb:DeleteItem': [getAtt('AlertStateTable'), getAtt('VisitorsTable')].sort(),
+      'dynamodb:GetItem': [getAtt('VisitorsTable')],
     });
     const list = statementsOf('erasePerson').find((s) => actions(s).includes('s3:ListBucket'));
     expect(list?.Condition).toEqual({ StringLike: { 's3:prefix': ['faces/*'] } });
+  });
+
+  it('visitor routes: reads of the visitors table; naming copies a snapshot into faces/ and moves sightings; erasure deletes', () => {
+    const faces = JSON.stringify({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${bucketName}/faces/*` });
+    expect(grants('listVisitors')).toEqual({ 'dynamodb:Query': [index('VisitorsTable', 'byLastSeen')], 's3:GetObject': [snapshotsArn], 'kms:Decrypt': [getAtt('DataKey')] });
+    expect(grants('getVisitor')).toEqual({ 'dynamodb:GetItem': [getAtt('VisitorsTable')], 's3:GetObject': [snapshotsArn], 'kms:Decrypt': [getAtt('DataKey')] });
+    expect(grants('nameVisitor')).toEqual({
+      'dynamodb:GetItem': [getAtt('VisitorsTable')],
+      'dynamodb:DeleteItem': [getAtt('VisitorsTable')],
+      'rekognition:DeleteFaces': [visitorCollectionArn],
+      's3:GetObject': [snapshotsArn],
+      's3:PutObject': [faces],
+      'kms:Decrypt': [getAtt('DataKey')],
+      'kms:GenerateDataKey': [getAtt('DataKey')],
+      'dynamodb:Query': [getAtt('PeopleTable'), index('SightingsTable', 'byVisitor')].sort(),
+      'dynamodb:UpdateItem': [getAtt('SightingsTable')],
+      'dynamodb:PutItem': [getAtt('PeopleTable')],
+    });
+    expect(grants('eraseVisitor')).toEqual({
+      'dynamodb:GetItem': [getAtt('VisitorsTable')],
+      'dynamodb:DeleteItem': [getAtt('VisitorsTable')],
+      'rekognition:DeleteFaces': [visitorCollectionArn],
+      'dynamodb:Query': [index('SightingsTable', 'byVisitor')],
+      'dynamodb:BatchWriteItem': [getAtt('SightingsTable')],
+      's3:DeleteObject': [snapshotsArn],
+    });
+    // daily, visitors not seen for sightingRetentionDays are erased, faces included
+    const rules = ofType('AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.Targets).includes('ExpireVisitors'));
+    expect(rules.map(([, r]) => r.Properties.ScheduleExpression)).toEqual(['rate(1 day)']);
+    expect(grants('expireVisitors')).toEqual({
+      'dynamodb:Query': [index('SightingsTable', 'byVisitor'), index('VisitorsTable', 'byLastSeen')].sort(),
+      'dynamodb:GetItem': [getAtt('VisitorsTable')],
+      'dynamodb:DeleteItem': [getAtt('VisitorsTable')],
+      'rekognition:DeleteFaces': [visitorCollectionArn],
+      'dynamodb:BatchWriteItem': [getAtt('SightingsTable')],
+      's3:DeleteObject': [snapshotsArn],
+    });
+    // the consumer keeps the visitors with updates only
+    expect(grants('consumeFaceSearch')['dynamodb:UpdateItem']).toEqual([getAtt('AlertStateTable'), getAtt('PeopleTable'), getAtt('VisitorsTable')].sort());
   });
 
   it('puts every declared API route behind the IAM authorizer, and its /api twin (same function) behind the Cognito JWT authorizer', () => {

@@ -1,5 +1,5 @@
 /** In-memory versions of the consumer's ports, following the same rules as the DynamoDB adapters. */
-import type { AlertStateStore, PersonAlertProfile, PersonRules, SightingStore } from '../../shared/use-cases/record-sightings';
+import type { AlertStateStore, PersonAlertProfile, PersonRules, SightingStore, VisitorLog } from '../../shared/use-cases/record-sightings';
 import { evaluateClaim, type AlertClaim, type ClaimOutcome } from '../../shared/domain/alert-policy';
 import { alertStateKey, type AlertState, type Sighting } from '../../shared/domain/model';
 import type { RecordSightingsPorts } from '../../shared/use-cases/record-sightings';
@@ -68,4 +68,33 @@ export function inMemoryPorts(profiles: Record<string, PersonAlertProfile> = {})
     publisher: new RecordingAlertPublisher(),
     logger: { warn: jest.fn() },
   };
+}
+
+/** The visitors table with the DynamoDB adapter's conditions (shared/adapters/visitor-store.ts); counts the writes asked. */
+export class InMemoryVisitorLog implements VisitorLog {
+  readonly items = new Map<string, { visits: number; firstSeenAt: string; lastSeenAt: string; lastSeenCamera: string; faceIds: Set<string>; bestSnapshotKey?: string; bestScore?: number }>();
+  writes = 0;
+  async startVisit(visit: { visitorId: string; seenAt: string; camera: string; gapSeconds: number; faceId?: string }): Promise<'counted' | 'same-visit'> {
+    this.writes++;
+    const item = this.items.get(visit.visitorId);
+    const gapStart = new Date(Date.parse(visit.seenAt) - visit.gapSeconds * 1000).toISOString();
+    if (item && !(item.lastSeenAt < gapStart)) return 'same-visit';
+    const next = item ?? { visits: 0, firstSeenAt: visit.seenAt, lastSeenAt: visit.seenAt, lastSeenCamera: visit.camera, faceIds: new Set<string>() };
+    next.visits += 1;
+    next.lastSeenAt = visit.seenAt;
+    next.lastSeenCamera = visit.camera;
+    if (visit.faceId) next.faceIds.add(visit.faceId);
+    this.items.set(visit.visitorId, next);
+    return 'counted';
+  }
+  async seen(visitorId: string, seenAt: string, camera: string): Promise<void> {
+    this.writes++;
+    const item = this.items.get(visitorId);
+    if (item && item.lastSeenAt < seenAt) Object.assign(item, { lastSeenAt: seenAt, lastSeenCamera: camera });
+  }
+  async offerSnapshot(visitorId: string, snapshotKey: string, score: number): Promise<void> {
+    this.writes++;
+    const item = this.items.get(visitorId);
+    if (item && (item.bestScore === undefined || item.bestScore < score)) Object.assign(item, { bestSnapshotKey: snapshotKey, bestScore: score });
+  }
 }

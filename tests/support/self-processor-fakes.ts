@@ -5,13 +5,15 @@
  */
 import type { DetectedFaceInput, VideoFragment } from '../../shared/domain/frame-analysis';
 import type { BoundingBox } from '../../shared/domain/model';
-import type { Clock, FaceAnalyzer, FaceCrop, FaceCropper, FaceSearchResult, FrameSource, OutgoingRecord, ProgressPort, RecordSink, SampledFrame, SearchOptions, SliceProgress, SnapshotStore, FrameThumbnail } from '../../shared/use-cases/processor-ports';
+import type { Clock, FaceAnalyzer, FaceCrop, FaceCropper, FaceSearchResult, FrameSource, OutgoingRecord, ProgressPort, RecordSink, SampledFrame, SearchOptions, SliceProgress, SnapshotStore, FrameThumbnail, VisitorFaces } from '../../shared/use-cases/processor-ports';
 import { THUMBNAIL_HEIGHT, THUMBNAIL_WIDTH } from '../../shared/use-cases/processor-ports';
 
 export interface FakeFace {
   box: BoundingBox;
   /** Who it is (ExternalImageId of the matching face), or null for a stranger. */
   person: string | null;
+  /** A stranger's own identity (who the visitors collection recognises): two faces of one stranger share it. */
+  stranger?: string;
 }
 
 export const encodeImage = (faces: FakeFace[]): Uint8Array => Buffer.from(JSON.stringify({ faces }));
@@ -145,7 +147,7 @@ export class FakeCropper implements FaceCropper {
       const cy = f.box.Top + f.box.Height / 2;
       return cx >= region.Left && cx <= region.Left + region.Width && cy >= region.Top && cy <= region.Top + region.Height;
     });
-    const seed = [...(who?.person ?? 'stranger')].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 9973, 7);
+    const seed = [...(who?.person ?? who?.stranger ?? 'stranger')].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 9973, 7);
     return Array.from({ length: 16 }, (_, i) => (((seed * (i + 3)) % 17) - 8) / 4);
   }
   async crop(frame: Uint8Array, region: BoundingBox): Promise<FaceCrop> {
@@ -156,7 +158,7 @@ export class FakeCropper implements FaceCropper {
       return cx >= region.Left && cx <= region.Left + region.Width && cy >= region.Top && cy <= region.Top + region.Height;
     });
     const rebased = inside.map((f) => ({
-      person: f.person,
+      ...f,
       box: {
         Left: (f.box.Left - region.Left) / region.Width,
         Top: (f.box.Top - region.Top) / region.Height,
@@ -224,5 +226,38 @@ export class FakeThumbnailCropper extends FakeCropper {
       }
     }
     return { width: FakeThumbnailCropper.FRAME_WIDTH, height: 480, grey };
+  }
+}
+
+/**
+ * The visitors collection: remembers the strangers indexed into it (by their `stranger` identity) and recognises
+ * them again, searching only the largest face of the image as Rekognition does.
+ */
+export class FakeVisitorFaces implements VisitorFaces {
+  readonly faces = new Map<string, { visitorId: string; stranger: string }>();
+  readonly searches: { faces: FakeFace[]; options: { collectionId: string; faceMatchThreshold: number } }[] = [];
+  readonly indexed: { visitorId: string; collectionId: string }[] = [];
+  failWith?: Error;
+  /** IndexFaces refuses (quality) while this is set. */
+  refuseIndex = false;
+
+  async search(image: Uint8Array, options: { collectionId: string; faceMatchThreshold: number }) {
+    if (this.failWith) throw this.failWith;
+    const { faces } = decodeImage(image);
+    this.searches.push({ faces, options });
+    if (!faces.length) return null;
+    const largest = faces.reduce((a, b) => (area(b.box) > area(a.box) ? b : a));
+    for (const [faceId, face] of this.faces) if (face.stranger === (largest.stranger ?? 'anonymous')) return { visitorId: face.visitorId, faceId, similarity: 97.25 };
+    return undefined;
+  }
+
+  async index(image: Uint8Array, options: { collectionId: string; visitorId: string }) {
+    if (this.refuseIndex) return undefined;
+    const { faces } = decodeImage(image);
+    const largest = faces.reduce((a, b) => (area(b.box) > area(a.box) ? b : a));
+    const faceId = `visitor-face-${this.faces.size + 1}`;
+    this.faces.set(faceId, { visitorId: options.visitorId, stranger: largest.stranger ?? 'anonymous' });
+    this.indexed.push(options);
+    return { faceId };
   }
 }

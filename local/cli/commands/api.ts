@@ -64,6 +64,35 @@ export function registerApiCommands(program: Command, context: () => CliContext)
       console.log(JSON.stringify(payload, null, 2));
     });
 
+  const visitors = program.command('visitors').description('recurring unknown visitors: list (default), name one as a person, erase one');
+  visitors
+    .command('list', { isDefault: true })
+    .option('--json', 'print the API answer as JSON')
+    .action(async (options: { json?: boolean }) => {
+      const payload = await callApi(context(), 'GET', '/visitors?limit=100');
+      if (options.json) return void console.log(JSON.stringify(payload, null, 2));
+      const list = listOf(payload);
+      if (list.length === 0) return void console.log('No recurring visitors yet (faces that match nobody become visitors while the processor runs).');
+      console.table(list.map((v) => pick(v, ['visitorId', 'visits', 'firstSeenAt', 'lastSeenAt', 'lastSeenCamera'])));
+    });
+  visitors
+    .command('name')
+    .description("register a visitor's best snapshot as a person (new, by name; or existing, with --person)")
+    .argument('<visitorId>')
+    .argument('[name]', 'display name of the person (their folder under faces/)')
+    .option('--person <personId>', 'an existing person instead of a name')
+    .action(async (visitorId: string, name: string | undefined, options: { person?: string }) => {
+      const body = options.person ? { personId: options.person } : { name };
+      console.log(JSON.stringify(await callApi(context(), 'POST', `/visitors/${encodeURIComponent(visitorId)}/name`, body), null, 2));
+    });
+  visitors
+    .command('erase')
+    .description("erase a visitor: faces, snapshots, sightings and record")
+    .argument('<visitorId>')
+    .action(async (visitorId: string) => {
+      console.log(JSON.stringify(await callApi(context(), 'DELETE', `/visitors/${encodeURIComponent(visitorId)}`), null, 2));
+    });
+
   const processor = program.command('processor').description('start, stop or describe the face-search processor');
   for (const action of ['start', 'stop'] as const) {
     processor

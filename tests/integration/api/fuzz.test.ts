@@ -89,11 +89,14 @@ describe('API fuzzing (openapi.yaml)', () => {
     const bucket = await createFacesBucket(aws.s3!, STAGE);
     rekognition = await startLocalRekognition({ s3Endpoint: aws.endpoints.s3, warmUp: false, runner: { start: async () => undefined, stop: async () => undefined } });
     await createCollection(rekognition.client, `facewatch-${STAGE}-faces`);
+    await createCollection(rekognition.client, `facewatch-${STAGE}-visitors`);
     Object.assign(process.env, {
       PEOPLE_TABLE: tables.PeopleTable,
       SIGHTINGS_TABLE: tables.SightingsTable,
       ALERT_STATE_TABLE: tables.AlertStateTable,
       COLLECTION_ID: `facewatch-${STAGE}-faces`,
+      VISITORS_TABLE: tables.VisitorsTable,
+      VISITOR_COLLECTION_ID: `facewatch-${STAGE}-visitors`,
       FACES_BUCKET: bucket,
       CAMERA_RESOURCES: cameraResourcesEnv(STAGE, ['front-door', 'garage']),
       PROCESSOR_MODE: 'managed',

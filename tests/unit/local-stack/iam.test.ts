@@ -18,6 +18,15 @@ describe('local IAM: requests to actions and resources', () => {
     expect(authorizationOf('sns', sns, Buffer.from('Action=Publish&TopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A000000000000%3Aalerts'), ctx)).toEqual({ action: 'sns:Publish', resources: ['arn:aws:sns:us-east-1:000000000000:alerts'] });
     expect(authorizationOf('s3', { headers: {}, url: '/bucket/faces/Ada%20L/1.jpg', method: 'GET' }, undefined, ctx)).toEqual({ action: 's3:GetObject', resources: ['arn:aws:s3:::bucket/faces/Ada L/1.jpg'] });
     expect(authorizationOf('s3', { headers: {}, url: '/bucket?list-type=2', method: 'GET' }, undefined, ctx)).toEqual({ action: 's3:ListBucket', resources: ['arn:aws:s3:::bucket'] });
+    // DeleteObjects is s3:DeleteObject on each key of its body; CopyObject also reads its source
+    expect(
+      authorizationOf('s3', { headers: {}, url: '/bucket?delete', method: 'POST' }, Buffer.from('<Delete><Object><Key>snapshots/cam/a.jpg</Key></Object><Object><Key>faces/A &amp; B/1.jpg</Key></Object></Delete>'), ctx),
+    ).toEqual({ action: 's3:DeleteObject', resources: ['arn:aws:s3:::bucket/snapshots/cam/a.jpg', 'arn:aws:s3:::bucket/faces/A & B/1.jpg'] });
+    expect(authorizationOf('s3', { headers: { 'x-amz-copy-source': 'bucket/snapshots/cam/a.jpg' }, url: '/bucket/faces/Ada%20L/visitor-v-1.jpg', method: 'PUT' }, undefined, ctx)).toEqual({
+      action: 's3:PutObject',
+      resources: ['arn:aws:s3:::bucket/faces/Ada L/visitor-v-1.jpg'],
+      also: [{ action: 's3:GetObject', resources: ['arn:aws:s3:::bucket/snapshots/cam/a.jpg'] }],
+    });
     expect(authorizationOf('lambda', { headers: {}, url: '/2015-03-31/functions/f/invocations', method: 'POST' }, undefined, ctx)).toEqual({ action: 'lambda:InvokeFunction', resources: ['arn:aws:lambda:us-east-1:000000000000:function:f'] });
     expect(
       authorizationOf('kinesisvideo', { headers: {}, url: '/getDataEndpoint', method: 'POST' }, buf({ StreamName: 'cam' }), { ...ctx, videoStreamArn: () => 'arn:aws:kinesisvideo:us-east-1:000000000000:stream/cam/17' }),
