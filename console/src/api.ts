@@ -1,4 +1,4 @@
-import type { ApiErrorBody, PeoplePage, PersonDetail, PersonView, ProcessorStatus, SightingView, UploadPlan, VisitorView } from './types';
+import type { ApiErrorBody, Naming, PeoplePage, PersonDetail, PersonView, ProcessorStatus, SightingView, UploadPlan, VisitorView } from './types';
 
 /** An answer of the API that is not 2xx, with its documented error body. */
 export class ApiError extends Error {
@@ -90,10 +90,10 @@ export class Api {
     return this.call<VisitorView>('GET', `/visitors/${encodeURIComponent(visitorId)}`);
   }
   nameVisitor(visitorId: string, person: { personId: string } | { name: string }) {
-    return this.call<{ personId: string }>('POST', `/visitors/${encodeURIComponent(visitorId)}/name`, person);
+    return this.call<Naming>('POST', `/visitors/${encodeURIComponent(visitorId)}/name`, person);
   }
   eraseVisitor(visitorId: string) {
-    return this.call<unknown>('DELETE', `/visitors/${encodeURIComponent(visitorId)}`);
+    return this.call<{ visitorId: string; removed: Record<string, number> }>('DELETE', `/visitors/${encodeURIComponent(visitorId)}`);
   }
 }
 

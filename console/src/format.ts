@@ -10,8 +10,7 @@ export function formatTime(iso: string | undefined, now = new Date()): string {
 export const formatSimilarity = (s: number | undefined) => (s === undefined ? '' : `${s.toFixed(1)} %`);
 
 /** "Unknown visitor 3f2a" from a visitor id; "Unknown face" without one. */
-export function visitorName(visitorId: string | undefined, label?: string): string {
-  if (label) return label;
+export function visitorName(visitorId: string | undefined): string {
   if (!visitorId) return 'Unknown face';
   return `Unknown visitor ${visitorId.replace(/^v-/, '').slice(0, 6)}`;
 }

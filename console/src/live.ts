@@ -14,7 +14,7 @@ export interface Visit {
   shown: SightingView;
 }
 
-const visitorOf = (s: SightingView) => (s as SightingView & { visitorId?: string }).visitorId;
+const visitorOf = (s: SightingView) => s.visitorId;
 
 /** Merges new sightings into what is shown, by id (a poll overlaps the last one), newest first. */
 export function mergeSightings(current: readonly SightingView[], incoming: readonly SightingView[], max = 2000): SightingView[] {

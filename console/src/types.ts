@@ -5,23 +5,10 @@ export type { SightingView } from '../../shared/use-cases/sightings';
 export type { PersonView, PeoplePage } from '../../shared/use-cases/people';
 export type { ProcessorStatus } from '../../shared/use-cases/processor';
 export type { UploadPlan } from '../../shared/use-cases/photo-uploads';
+export type { Naming, VisitorView } from '../../shared/use-cases/visitors';
 import type { PersonView } from '../../shared/use-cases/people';
 
 export type PersonDetail = PersonView & { photoUrls?: Record<string, string> };
-
-/** GET /visitors, GET /visitors/{visitorId}. */
-export interface VisitorView {
-  visitorId: string;
-  label?: string;
-  count?: number;
-  sightings?: number;
-  firstSeenAt?: string;
-  lastSeenAt?: string;
-  lastCamera?: string;
-  lastSeenCamera?: string;
-  snapshotUrl?: string;
-  bestSnapshotUrl?: string;
-}
 
 /** The API's error body. */
 export interface ApiErrorBody {

@@ -38,8 +38,8 @@ describe('groupVisits', () => {
     const visits = groupVisits([
       sighting('u1', 'UNKNOWN', 5),
       sighting('u2', 'UNKNOWN', 4),
-      sighting('v1', 'UNKNOWN', 3, { visitorId: 'v-1' } as Partial<SightingView>),
-      sighting('v2', 'UNKNOWN', 2, { visitorId: 'v-1' } as Partial<SightingView>),
+      sighting('v1', 'UNKNOWN', 3, { visitorId: 'v-1' }),
+      sighting('v2', 'UNKNOWN', 2, { visitorId: 'v-1' }),
       sighting('b1', 'bob', 2, { camera: 'garage' }),
       sighting('a1', 'ada', 1),
     ]);

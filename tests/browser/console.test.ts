@@ -153,6 +153,31 @@ describeInBrowser('operator console (Chromium, local stack)', () => {
     expect(after).toMatchObject({ sightingId, personId: 'UNKNOWN', correctedFrom: marcoId });
   });
 
+  it('when the stranger, a recurring unknown visitor, is named in the Visitors page, then they are registered from their best snapshot and their sightings are theirs', async () => {
+    // given: the stranger of the video has become a visitor with a snapshot
+    await page().getByRole('link', { name: 'Visitors' }).click();
+    await page().getByRole('heading', { name: 'Unknown visitors' }).waitFor();
+    const visitor = page().locator('li.visitor a').first();
+    await visitor.waitFor({ timeout: 90_000 });
+    await page().waitForFunction(() => [...(globalThis as unknown as Dom).document.querySelectorAll('img')].some((i) => i.alt.startsWith('Face of Unknown visitor') && i.complete && i.naturalWidth > 0), undefined, { timeout: 60_000 });
+    await shot('visitors');
+    await visitor.click();
+    const visitorId = decodeURIComponent(new URL(page().url()).hash.replace('#/visitors/', ''));
+    expect(visitorId).toMatch(/^v-[0-9a-f]{16}$/);
+    // when
+    await page().getByLabel('Name of the new person').fill('Stranger One');
+    await page().getByRole('button', { name: 'Save' }).click();
+    // then
+    await page().getByRole('heading', { name: 'Visitor named' }).waitFor({ timeout: 30_000 });
+    const named = await client.waitForFace('Stranger One', `faces/Stranger One/visitor-${visitorId}.jpg`);
+    const moved = await fetch(`${stack.apiUrl}/sightings?personId=${encodeURIComponent(named.personId)}`, { headers: { authorization: `Bearer ${stack.token}` } }).then((r) => r.json() as Promise<{ sightings: unknown[] }>);
+    expect(moved.sightings.length).toBeGreaterThan(0);
+    const gone = await fetch(`${stack.apiUrl}/visitors/${visitorId}`, { headers: { authorization: `Bearer ${stack.token}` } });
+    expect(gone.status).toBe(404);
+    await page().getByRole('link', { name: 'Open the person' }).click();
+    await page().getByRole('heading', { name: 'Stranger One' }).waitFor();
+  });
+
   it('when the person is erased with the confirmation, then their faces, photos and sightings are gone', async () => {
     // given
     await page().goto(`${stack.consoleUrl}#/people/${encodeURIComponent(marcoId)}`);

@@ -17,7 +17,7 @@ export function Sighting({ id }: { id: string }) {
   if (loading && !s) return <Loading what="the sighting" />;
   if (error) return <ErrorNote error={error} retry={reload} />;
   if (!s) return null;
-  const visitorId = (s as { visitorId?: string }).visitorId;
+  const visitorId = s.visitorId;
   const who = s.personId === 'UNKNOWN' ? visitorName(visitorId) : nameOf(s.personId);
 
   async function act(action: () => Promise<unknown>, done: string) {

@@ -4,11 +4,7 @@ import { ErrorNote, Face, Loading } from '../components/Status';
 import { useApi, useLoad, usePeople } from '../context';
 import { formatTime, visitorName } from '../format';
 import { href } from '../router';
-import type { VisitorView } from '../types';
 
-const count = (v: VisitorView) => v.count ?? v.sightings ?? 0;
-const snapshot = (v: VisitorView) => v.bestSnapshotUrl ?? v.snapshotUrl;
-const camera = (v: VisitorView) => v.lastCamera ?? v.lastSeenCamera;
 
 /** Recurring unknown visitors: the same unregistered face, recognised again across visits. */
 export function Visitors() {
@@ -24,11 +20,11 @@ export function Visitors() {
         {data?.visitors.map((v) => (
           <li key={v.visitorId} class="visitor">
             <a href={href.visitor(v.visitorId)}>
-              <Face url={snapshot(v)} alt={`Face of ${visitorName(v.visitorId, v.label)}`} />
-              <span class="who">{visitorName(v.visitorId, v.label)}</span>
+              <Face url={v.snapshotUrl} alt={`Face of ${visitorName(v.visitorId)}`} />
+              <span class="who">{visitorName(v.visitorId)}</span>
               <span class="meta">
-                seen {count(v)} times · first {formatTime(v.firstSeenAt)} · last {formatTime(v.lastSeenAt)}
-                {camera(v) ? ` on ${camera(v)}` : ''}
+                {v.visits} {v.visits === 1 ? 'visit' : 'visits'} · first {formatTime(v.firstSeenAt)} · last {formatTime(v.lastSeenAt)}
+                {v.lastSeenCamera ? ` on ${v.lastSeenCamera}` : ''}
               </span>
             </a>
           </li>
@@ -62,7 +58,7 @@ export function Visitor({ id }: { id: string }) {
   if (loading && !v) return <Loading what="the visitor" />;
   if (error) return <ErrorNote error={error} retry={reload} />;
   if (!v) return null;
-  const name = visitorName(v.visitorId, v.label);
+  const name = visitorName(v.visitorId);
 
   async function act(action: () => Promise<{ personId?: string } | unknown>, erased = false) {
     setBusy(true);
@@ -84,16 +80,16 @@ export function Visitor({ id }: { id: string }) {
       </p>
       <h2 id="visitor-title">{name}</h2>
       <div class="sighting-detail">
-        <Face url={snapshot(v)} alt={`Best snapshot of ${name}`} size="large" />
+        <Face url={v.snapshotUrl} alt={`Best snapshot of ${name}`} size="large" />
         <dl>
-          <dt>Seen</dt>
-          <dd>{count(v)} times</dd>
+          <dt>Visits</dt>
+          <dd>{v.visits}</dd>
           <dt>First seen</dt>
           <dd>{formatTime(v.firstSeenAt)}</dd>
           <dt>Last seen</dt>
           <dd>
             {formatTime(v.lastSeenAt)}
-            {camera(v) ? ` on ${camera(v)}` : ''}
+            {v.lastSeenCamera ? ` on ${v.lastSeenCamera}` : ''}
           </dd>
         </dl>
       </div>
