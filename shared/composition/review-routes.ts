@@ -1,5 +1,6 @@
 import { DynamoPeopleRepository } from '../adapters/people-repository';
-import { S3FacesFolder } from '../adapters/faces-folder';
+import { S3PhotoStore } from '../adapters/photo-store';
+import { S3UploadLinks } from '../adapters/upload-links';
 import { DynamoSightingRecords } from '../adapters/sighting-records';
 import { S3SnapshotLinks } from '../adapters/snapshot-links';
 import { documents } from '../clients/dynamodb';
@@ -24,7 +25,7 @@ export function sightingReview(source: NodeJS.ProcessEnv = process.env): ReviewP
   return {
     sightings: new DynamoSightingRecords(documents, config.SIGHTINGS_TABLE),
     people: new DynamoPeopleRepository(documents, config.PEOPLE_TABLE),
-    facesFolder: new S3FacesFolder(s3, config.FACES_BUCKET),
+    photos: new S3PhotoStore(s3, config.FACES_BUCKET),
     ...(config.PROCESSOR_SNAPSHOTS ? { snapshotLinks: new S3SnapshotLinks(s3, config.FACES_BUCKET, config.SNAPSHOT_LINK_SECONDS) } : {}),
   };
 }
@@ -32,5 +33,5 @@ export function sightingReview(source: NodeJS.ProcessEnv = process.env): ReviewP
 /** POST /uploads: the people table (an existing person's folder) and presigned PUTs into faces/. */
 export function photoUploads(source: NodeJS.ProcessEnv = process.env): { people: { getPerson(personId: string): Promise<PersonWithPhotos> }; links: UploadLinks } {
   const config = loadConfig({ ...env.peopleTable, ...env.facesBucket }, source);
-  return { people: new DynamoPeopleRepository(documents, config.PEOPLE_TABLE), links: new S3FacesFolder(s3, config.FACES_BUCKET) };
+  return { people: new DynamoPeopleRepository(documents, config.PEOPLE_TABLE), links: new S3UploadLinks(s3, config.FACES_BUCKET) };
 }

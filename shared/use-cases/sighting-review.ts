@@ -6,6 +6,7 @@ import type { PersonWithPhotos } from './people';
 import type { SnapshotLinks } from './record-sightings';
 import { toSightingView, type SightingView } from './sightings';
 import { personFolder, type PersonTarget } from './photo-uploads';
+import type { PhotoCopier } from './visitors';
 
 /** One sighting by id, and the operator's corrections of it (the console's sighting page). */
 export interface SightingRecords {
@@ -17,15 +18,11 @@ export interface SightingRecords {
   reassign(sightingId: string, from: string, to: string, note: Pick<Sighting, 'correctedFrom' | 'identified' | 'correctedAt'>): Promise<boolean>;
 }
 
-/** Copies an object already in the faces bucket (a snapshot) into a person's folder: indexing stays the S3-triggered path. */
-export interface FacesFolder {
-  copyIn(sourceKey: string, photoKey: string): Promise<void>;
-}
-
 export interface ReviewPorts {
   sightings: SightingRecords;
   people: { getPerson(personId: string): Promise<PersonWithPhotos> };
-  facesFolder: FacesFolder;
+  /** Copies the snapshot into the person's folder: indexing stays the S3-triggered path. */
+  photos: PhotoCopier;
   snapshotLinks?: Pick<SnapshotLinks, 'urlFor'>;
 }
 
@@ -52,7 +49,9 @@ export async function identifySighting(
   }
   const { folder, personId } = await personFolder(ports.people, target);
   const photoKey = `${FACES_PREFIX}${folder}/sighting-${sightingId}.jpg`;
-  await ports.facesFolder.copyIn(sighting.snapshotKey, photoKey);
+  if (!(await ports.photos.copy(sighting.snapshotKey, photoKey))) {
+    throw new ConflictError('This sighting\'s snapshot is gone (snapshots expire with the sightings\' retention): pick a newer sighting', { field: 'sightingId' });
+  }
   let current = sighting;
   if (current.personId !== personId) {
     const note = { identified: true, correctedAt: now.toISOString(), ...(current.personId !== UNKNOWN_PERSON ? { correctedFrom: current.personId } : {}) };

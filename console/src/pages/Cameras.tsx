@@ -1,4 +1,5 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect } from 'preact/hooks';
+import { useAction } from '../action';
 import { ErrorNote, Loading } from '../components/Status';
 import { useApi, useLoad } from '../context';
 import { formatTime } from '../format';
@@ -7,25 +8,13 @@ import { formatTime } from '../format';
 export function Cameras() {
   const api = useApi();
   const { data, error, loading, reload } = useLoad(() => api.processors(), []);
-  const [busy, setBusy] = useState<string>();
-  const [failure, setFailure] = useState<Error>();
+  const { busy, failure, run } = useAction();
   useEffect(() => {
     const timer = setInterval(reload, 3000);
     return () => clearInterval(timer);
   }, []);
 
-  async function change(camera: string, action: 'start' | 'stop') {
-    setBusy(camera);
-    setFailure(undefined);
-    try {
-      await (action === 'start' ? api.startProcessor(camera) : api.stopProcessor(camera));
-      reload();
-    } catch (e) {
-      setFailure(e as Error);
-    } finally {
-      setBusy(undefined);
-    }
-  }
+  const change = (camera: string, action: 'start' | 'stop') => run(() => (action === 'start' ? api.startProcessor(camera) : api.stopProcessor(camera)), reload);
 
   return (
     <section aria-labelledby="cameras-title">
@@ -58,7 +47,7 @@ export function Cameras() {
                   <td>{formatTime(p.lastFrameAt)}</td>
                   <td>{p.lagSeconds !== undefined ? `${p.lagSeconds.toFixed(1)} s` : '—'}</td>
                   <td>
-                    <button type="button" disabled={busy === p.camera || p.state === 'STOPPING'} onClick={() => change(p.camera, running ? 'stop' : 'start')}>
+                    <button type="button" disabled={busy || p.state === 'STOPPING'} onClick={() => change(p.camera, running ? 'stop' : 'start')}>
                       {running ? `Stop ${p.camera}` : `Start ${p.camera}`}
                     </button>
                   </td>

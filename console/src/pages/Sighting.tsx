@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks';
+import { useAction } from '../action';
 import { PersonPicker } from '../components/PersonPicker';
 import { ErrorNote, Face, Loading } from '../components/Status';
 import { useApi, useLoad, usePeople } from '../context';
@@ -10,9 +11,8 @@ export function Sighting({ id }: { id: string }) {
   const api = useApi();
   const { people, nameOf, reload: reloadPeople } = usePeople();
   const { data: s, error, loading, reload } = useLoad(() => api.sighting(id), [id]);
-  const [busy, setBusy] = useState(false);
+  const { busy, failure, run } = useAction();
   const [note, setNote] = useState<string>();
-  const [failure, setFailure] = useState<Error>();
 
   if (loading && !s) return <Loading what="the sighting" />;
   if (error) return <ErrorNote error={error} retry={reload} />;
@@ -20,20 +20,12 @@ export function Sighting({ id }: { id: string }) {
   const visitorId = s.visitorId;
   const who = s.personId === 'UNKNOWN' ? visitorName(visitorId) : nameOf(s.personId);
 
-  async function act(action: () => Promise<unknown>, done: string) {
-    setBusy(true);
-    setFailure(undefined);
-    try {
-      await action();
+  const act = (action: () => Promise<unknown>, done: string) =>
+    run(action, () => {
       setNote(done);
       reload();
       reloadPeople();
-    } catch (e) {
-      setFailure(e as Error);
-    } finally {
-      setBusy(false);
-    }
-  }
+    });
 
   return (
     <section aria-labelledby="sighting-title">

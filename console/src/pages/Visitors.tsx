@@ -1,4 +1,5 @@
 import { useRef, useState } from 'preact/hooks';
+import { useAction } from '../action';
 import { PersonPicker } from '../components/PersonPicker';
 import { ErrorNote, Face, Loading } from '../components/Status';
 import { useApi, useLoad, usePeople } from '../context';
@@ -39,8 +40,7 @@ export function Visitor({ id }: { id: string }) {
   const api = useApi();
   const { people } = usePeople();
   const { data: v, error, loading, reload } = useLoad(() => api.visitor(id), [id]);
-  const [busy, setBusy] = useState(false);
-  const [failure, setFailure] = useState<Error>();
+  const { busy, failure, run } = useAction();
   const [done, setDone] = useState<{ personId?: string; erased?: boolean }>();
   const dialog = useRef<HTMLDialogElement>(null);
 
@@ -60,18 +60,11 @@ export function Visitor({ id }: { id: string }) {
   if (!v) return null;
   const name = visitorName(v.visitorId);
 
-  async function act(action: () => Promise<{ personId?: string } | unknown>, erased = false) {
-    setBusy(true);
-    setFailure(undefined);
-    try {
-      const result = (await action()) as { personId?: string } | undefined;
-      setDone({ ...(result?.personId ? { personId: result.personId } : {}), erased });
-    } catch (e) {
-      setFailure(e as Error);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const act = (action: () => Promise<{ personId?: string } | unknown>, erased = false) =>
+    run(action, (result) => {
+      const personId = (result as { personId?: string } | undefined)?.personId;
+      setDone({ ...(personId ? { personId } : {}), erased });
+    });
 
   return (
     <section aria-labelledby="visitor-title">

@@ -7,7 +7,8 @@
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoPeopleRepository } from '../../../shared/adapters/people-repository';
-import { S3FacesFolder } from '../../../shared/adapters/faces-folder';
+import { S3PhotoStore } from '../../../shared/adapters/photo-store';
+import { S3UploadLinks } from '../../../shared/adapters/upload-links';
 import { DynamoSightingRecords } from '../../../shared/adapters/sighting-records';
 import type { Sighting } from '../../../shared/domain/model';
 import { ConflictError, NotFoundError } from '../../../shared/errors';
@@ -29,7 +30,7 @@ beforeAll(async () => {
   ports = {
     sightings: new DynamoSightingRecords(aws.documents, tables.SightingsTable),
     people: new DynamoPeopleRepository(aws.documents, tables.PeopleTable),
-    facesFolder: new S3FacesFolder(aws.s3!, BUCKET),
+    photos: new S3PhotoStore(aws.s3!, BUCKET),
   };
 });
 afterAll(() => aws.stop());
@@ -101,6 +102,11 @@ describe('sighting review against DynamoDB and S3', () => {
     const s = await givenSighting('UNKNOWN', false);
     await expect(identifySighting(ports, s.sightingId, { name: 'Grace' }, new Date())).rejects.toThrow(/kept no face snapshot/);
     await expect(getSighting(ports, 'f'.repeat(32))).rejects.toBeInstanceOf(NotFoundError);
+    // a snapshot that expired from the bucket while its sighting is still listed
+    const expired = await givenSighting('UNKNOWN', false);
+    await aws.documents.send(new PutCommand({ TableName: tables.SightingsTable, Item: { ...expired, snapshotKey: `snapshots/front-door/${expired.sightingId}.jpg` } }));
+    await expect(identifySighting(ports, expired.sightingId, { name: 'Grace' }, new Date())).rejects.toThrow(/snapshot is gone/);
+    expect((await getSighting(ports, expired.sightingId)).personId).toBe('UNKNOWN');
     const t = await givenSighting('UNKNOWN');
     await expect(identifySighting(ports, t.sightingId, { personId: 'nobody-here' }, new Date())).rejects.toBeInstanceOf(NotFoundError);
     expect((await getSighting(ports, t.sightingId)).personId).toBe('UNKNOWN');
@@ -108,7 +114,7 @@ describe('sighting review against DynamoDB and S3', () => {
 
   it('a presigned upload link, signed for the content type and size, PUTs the file into the person folder; over 15 MB or a name with a slash gets no link', async () => {
     // given
-    const plan = await planUploads({ people: ports.people, links: new S3FacesFolder(aws.s3!, BUCKET) }, { target: { name: 'Ada' }, files: [{ fileName: 'me at home.JPG', contentType: 'image/jpeg', bytes: 4 }] });
+    const plan = await planUploads({ people: ports.people, links: new S3UploadLinks(aws.s3!, BUCKET) }, { target: { name: 'Ada' }, files: [{ fileName: 'me at home.JPG', contentType: 'image/jpeg', bytes: 4 }] });
     const [upload] = plan.uploads;
     expect(plan.personId).toBe('Ada');
     expect(upload.photoKey).toMatch(/^faces\/Ada\/me-at-home-[0-9a-f]{8}\.jpg$/);
@@ -119,7 +125,7 @@ describe('sighting review against DynamoDB and S3', () => {
     expect(put.status).toBe(200);
     const stored = await aws.s3!.send(new GetObjectCommand({ Bucket: BUCKET, Key: upload.photoKey }));
     expect(Buffer.from(await stored.Body!.transformToByteArray())).toEqual(Buffer.from([1, 2, 3, 4]));
-    await expect(planUploads({ people: ports.people, links: new S3FacesFolder(aws.s3!, BUCKET) }, { target: { name: 'Ada' }, files: [{ fileName: 'big.jpg', contentType: 'image/jpeg', bytes: 16 * 1024 * 1024 }] })).rejects.toThrow(/at most 15 MB/);
-    await expect(planUploads({ people: ports.people, links: new S3FacesFolder(aws.s3!, BUCKET) }, { target: { name: 'a/b' }, files: [{ fileName: 'x.jpg', contentType: 'image/jpeg', bytes: 4 }] })).rejects.toThrow(/no slashes/);
+    await expect(planUploads({ people: ports.people, links: new S3UploadLinks(aws.s3!, BUCKET) }, { target: { name: 'Ada' }, files: [{ fileName: 'big.jpg', contentType: 'image/jpeg', bytes: 16 * 1024 * 1024 }] })).rejects.toThrow(/at most 15 MB/);
+    await expect(planUploads({ people: ports.people, links: new S3UploadLinks(aws.s3!, BUCKET) }, { target: { name: 'a/b' }, files: [{ fileName: 'x.jpg', contentType: 'image/jpeg', bytes: 4 }] })).rejects.toThrow(/no slashes/);
   });
 });
