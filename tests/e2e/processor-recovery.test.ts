@@ -150,7 +150,9 @@ describe('the self processor after its worker dies (local stack, checkProcessors
   });
 
   it('runs checkProcessors on its schedule, as EventBridge does', () => {
+    // every rate rule of the template runs (the daily visitor expiry too), each at the shortened interval
     expect(stack.stackInfo.schedules).toEqual([
+      { rule: expect.stringMatching(/^ExpireVisitors/), expression: 'rate(1 day)', intervalSeconds: SCHEDULE_SECONDS, targets: ['ExpireVisitorsLambdaFunction'] },
       { rule: expect.stringMatching(/^CheckProcessors/), expression: 'rate(5 minutes)', intervalSeconds: SCHEDULE_SECONDS, targets: ['CheckProcessorsLambdaFunction'] },
     ]);
   });
