@@ -1,4 +1,4 @@
-import { eraseVisitorPorts } from '../../shared/composition/visitors-routes';
+import { eraseVisitorPorts } from '../../shared/composition/visitor-erasure';
 import { apiHandler, json, parseInput, type ApiEvent } from '../../shared/middleware/http';
 import { visitorIdParam } from '../../shared/middleware/params';
 import { eraseVisitor } from '../../shared/use-cases/visitors';

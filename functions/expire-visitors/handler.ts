@@ -1,5 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { expiryPorts } from '../../shared/composition/visitors-routes';
+import { expiryPorts } from '../../shared/composition/visitor-erasure';
 import { logger, metrics } from '../../shared/observability';
 import { expireVisitors } from '../../shared/use-cases/visitors';
 

@@ -1,4 +1,4 @@
-import { visitorsRoute } from '../../shared/composition/visitors-routes';
+import { visitorsRoute } from '../../shared/composition/visitor-reads';
 import { apiHandler, json, parseInput, type ApiEvent } from '../../shared/middleware/http';
 import { visitorIdParam } from '../../shared/middleware/params';
 import { getVisitor } from '../../shared/use-cases/visitors';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { visitorsRoute } from '../../shared/composition/visitors-routes';
+import { visitorsRoute } from '../../shared/composition/visitor-reads';
 import { apiHandler, json, parseInput, type ApiEvent } from '../../shared/middleware/http';
 import { cursorParam } from '../../shared/middleware/params';
 import { listVisitors } from '../../shared/use-cases/visitors';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { namePorts } from '../../shared/composition/visitors-routes';
+import { namePorts } from '../../shared/composition/visitor-naming';
 import { apiHandler, json, jsonBody, parseInput, type ApiEvent } from '../../shared/middleware/http';
 import { personIdParam, visitorIdParam } from '../../shared/middleware/params';
 import { nameVisitor } from '../../shared/use-cases/visitors';

@@ -7,7 +7,7 @@ import { rekognition } from '../clients/rekognition';
 import { s3 } from '../clients/s3';
 import { env, loadConfig } from '../config';
 import type { ErasePorts } from '../use-cases/people';
-import { visitorErasePorts } from './visitors-routes';
+import { visitorErasePorts } from './visitor-erasure';
 
 /** DELETE /people/{personId}: everything a person's data is kept in, from the function's environment. */
 export function erasePorts(source: NodeJS.ProcessEnv = process.env): ErasePorts {
