@@ -65,7 +65,13 @@ describe('IAM enforced by the local endpoint', () => {
     // Then its sighting write was denied as on AWS, and the record reported as failed (to be retried)
     const sightingsTable = Object.entries(stack.stackInfo.resources).find(([id]) => /^SightingsTable$/.test(id))![1].ref;
     expect(lines.join('\n')).toContain(`IAM denied dynamodb:PutItem on arn:aws:dynamodb:us-east-1:000000000000:table/${sightingsTable} to arn:aws:sts::000000000000:assumed-role/`);
-    const log = fs.readFileSync(path.join(dataDir, 'logs', `${stack.stackInfo.functions.ConsumeFaceSearchLambdaFunction.name}.log`), 'utf8');
+    // The function's log lines reach its file just after the invocation's answer: wait for them (a few seconds at most).
+    const logFile = path.join(dataDir, 'logs', `${stack.stackInfo.functions.ConsumeFaceSearchLambdaFunction.name}.log`);
+    let log = '';
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+      log = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '';
+      if (/is not authorized to perform: dynamodb:PutItem/.test(log)) break;
+    }
     expect(log).toMatch(/AccessDeniedException/);
     expect(log).toMatch(/is not authorized to perform: dynamodb:PutItem/);
     expect(outcome.error ?? (outcome.result as { batchItemFailures: unknown[] }).batchItemFailures).toEqual(outcome.error ? expect.anything() : [expect.objectContaining({ itemIdentifier: expect.any(String) })]);
