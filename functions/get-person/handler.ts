@@ -1,4 +1,5 @@
-import { peopleDirectory, personPhotoLinks } from '../../shared/composition/people-routes';
+import { peopleDirectory } from '../../shared/composition/people-routes';
+import { personPhotoLinks } from '../../shared/composition/person-photo-links';
 import { apiHandler, json, parseInput, type ApiEvent } from '../../shared/middleware/http';
 import { personIdParam } from '../../shared/middleware/params';
 import { getPerson } from '../../shared/use-cases/people';
